@@ -1,0 +1,63 @@
+package dev.edgefit.common;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Every write EdgeFit makes goes through here: a temp file in the target folder, then an atomic move. */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** Writes the content produced by {@code writer} to {@code target} atomically. */
+    public static void write(Path target, IOConsumer<OutputStream> writer) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                writer.accept(out);
+            }
+            moveIntoPlace(tmp, abs);
+            tmp = null;
+        } catch (IOException e) {
+            throw EdgeFitException.io(target, "could not be written (" + e.getMessage() + ")", e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the temp file is hidden and named after the target
+                }
+            }
+        }
+    }
+
+    public static void write(Path target, byte[] bytes) {
+        write(target, out -> out.write(bytes));
+    }
+
+    public static void writeString(Path target, String text) {
+        write(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Moves a finished temp file over the target; atomic where the file system allows it. */
+    public static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    @FunctionalInterface
+    public interface IOConsumer<T> {
+        void accept(T t) throws IOException;
+    }
+}
