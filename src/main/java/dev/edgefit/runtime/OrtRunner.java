@@ -1,0 +1,257 @@
+package dev.edgefit.runtime;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.model.DType;
+import dev.edgefit.model.TensorSpec;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs an .onnx or .ort file with ONNX Runtime's CPU provider. */
+public final class OrtRunner implements Runner {
+    private static final Pattern NO_KERNEL = Pattern.compile("Could not find an implementation for (\\w+)\\((\\d+)\\) node with name '([^']*)'");
+    private static final Pattern NO_SCHEMA = Pattern.compile("No opset import for domain '([^']*)'|No Op registered for (\\w+) with domain_version of (\\d+)");
+
+    private final Path file;
+    private final OrtSession session;
+    private final List<TensorSpec> inputs;
+    private final List<TensorSpec> outputs;
+
+    public OrtRunner(Path file, RunnerOptions options) {
+        this.file = file;
+        this.session = open(file, options, null, false);
+        this.inputs = specs(session, true);
+        this.outputs = specs(session, false);
+    }
+
+    public static OrtEnvironment env() {
+        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefit");
+    }
+
+    public static String version() {
+        return "onnxruntime " + env().getVersion() + " (CPU)";
+    }
+
+    /**
+     * Lets ONNX Runtime optimise {@code source} at {@code level} (BASIC or EXTENDED: portable) and write the
+     * result to {@code target}, as ONNX or, with {@code ortFormat}, as ORT format for ONNX Runtime Mobile.
+     */
+    public static void writeOptimized(Path source, Path target, RunnerOptions.OptLevel level, boolean ortFormat) {
+        if (level == RunnerOptions.OptLevel.ALL) {
+            throw EdgeFitException.badParameter("Optimisation level ALL makes hardware-specific graphs; use BASIC or EXTENDED for an artifact.");
+        }
+        OrtSession s = open(source, new RunnerOptions(1, level), target, ortFormat);
+        try {
+            s.close();
+        } catch (OrtException e) {
+            throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, source + ": ONNX Runtime failed to close a session.", e);
+        }
+    }
+
+    private static OrtSession open(Path file, RunnerOptions options, Path optimizedOut, boolean ortFormat) {
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            if (options.threads() > 0) {
+                so.setIntraOpNumThreads(options.threads());
+                so.setInterOpNumThreads(1);
+            }
+            so.setOptimizationLevel(switch (options.optLevel()) {
+                case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+                case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+                case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+                case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            });
+            if (optimizedOut != null) {
+                so.setOptimizedModelFilePath(optimizedOut.toAbsolutePath().toString());
+                if (ortFormat) {
+                    so.addConfigEntry("session.save_model_format", "ORT");
+                }
+            }
+            return env().createSession(file.toAbsolutePath().toString(), so);
+        } catch (OrtException e) {
+            throw translate(file, e);
+        }
+    }
+
+    /** Turns an ONNX Runtime error into one sentence naming the file and what is wrong. */
+    static EdgeFitException translate(Path file, OrtException e) {
+        String m = String.valueOf(e.getMessage());
+        Matcher k = NO_KERNEL.matcher(m);
+        if (k.find()) {
+            return new EdgeFitException(EdgeFitException.Kind.UNSUPPORTED_OPERATOR, file + ": operator " + k.group(1)
+                    + " (opset " + k.group(2) + ", node '" + k.group(3) + "') is not supported by " + version() + ".", e);
+        }
+        Matcher s = NO_SCHEMA.matcher(m);
+        if (s.find()) {
+            String what = s.group(1) != null ? "operators of domain '" + s.group(1) + "'" : "operator " + s.group(2) + " (opset " + s.group(3) + ")";
+            return new EdgeFitException(EdgeFitException.Kind.UNSUPPORTED_OPERATOR, file + ": " + what + " is not supported by " + version() + ".", e);
+        }
+        if (m.contains("Protobuf parsing failed") || m.contains("INVALID_PROTOBUF")) {
+            return EdgeFitException.badModel(file, "is not a valid ONNX model (ONNX Runtime could not parse it).", e);
+        }
+        if (m.contains("NO_SUCHFILE") || m.contains("No such file")) {
+            return EdgeFitException.badModel(file, "does not exist.", e);
+        }
+        String line = m.replaceAll("\\s+", " ").trim();
+        int cut = line.indexOf(" Stacktrace");
+        if (cut > 0) {
+            line = line.substring(0, cut);
+        }
+        if (line.length() > 300) {
+            line = line.substring(0, 300) + "...";
+        }
+        return EdgeFitException.badModel(file, "ONNX Runtime could not load or run it: " + line, e);
+    }
+
+    private static List<TensorSpec> specs(OrtSession s, boolean in) {
+        try {
+            Map<String, NodeInfo> info = in ? s.getInputInfo() : s.getOutputInfo();
+            List<TensorSpec> out = new ArrayList<>();
+            for (NodeInfo n : info.values()) {
+                if (n.getInfo() instanceof TensorInfo ti) {
+                    String[] names = ti.getDimensionNames();
+                    out.add(new TensorSpec(n.getName(), dtype(ti.type), ti.getShape(),
+                            names == null ? List.of() : Arrays.asList(names)));
+                }
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, "ONNX Runtime could not describe the model's signature.", e);
+        }
+    }
+
+    static DType dtype(OnnxJavaType t) {
+        return switch (t) {
+            case FLOAT -> DType.FLOAT;
+            case DOUBLE -> DType.DOUBLE;
+            case FLOAT16 -> DType.FLOAT16;
+            case BFLOAT16 -> DType.BFLOAT16;
+            case INT8 -> DType.INT8;
+            case UINT8 -> DType.UINT8;
+            case INT16 -> DType.INT16;
+            case INT32 -> DType.INT32;
+            case INT64 -> DType.INT64;
+            case BOOL -> DType.BOOL;
+            case STRING -> DType.STRING;
+            default -> DType.UNDEFINED;
+        };
+    }
+
+    @Override
+    public String runtimeName() {
+        return version();
+    }
+
+    @Override
+    public List<TensorSpec> inputs() {
+        return inputs;
+    }
+
+    @Override
+    public List<TensorSpec> outputs() {
+        return outputs;
+    }
+
+    @Override
+    public Map<String, Tensor> run(Map<String, Tensor> in) {
+        OrtEnvironment env = env();
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : in.entrySet()) {
+                feeds.put(e.getKey(), toOrt(env, e.getValue()));
+            }
+            try (OrtSession.Result r = session.run(feeds)) {
+                Map<String, Tensor> out = new LinkedHashMap<>();
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    if (e.getValue() instanceof OnnxTensor t) {
+                        out.put(e.getKey(), fromOrt(t));
+                    }
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw translate(file, e);
+        } finally {
+            feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
+        long[] shape = t.shape();
+        Object d = t.data();
+        return switch (t.dtype()) {
+            case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap((float[]) d), shape);
+            case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap((long[]) d), shape);
+            case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap((int[]) d), shape);
+            case INT8 -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) d), shape, OnnxJavaType.INT8);
+            case UINT8 -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) d), shape, OnnxJavaType.UINT8);
+            case BOOL -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) d), shape, OnnxJavaType.BOOL);
+            default -> throw EdgeFitException.badParameter("Inputs of type " + t.dtype().label() + " are not supported yet.");
+        };
+    }
+
+    private static Tensor fromOrt(OnnxTensor t) {
+        TensorInfo info = t.getInfo();
+        long[] shape = info.getShape();
+        int n = Math.toIntExact(info.getNumElements());
+        return switch (info.type) {
+            case FLOAT, FLOAT16, BFLOAT16, DOUBLE -> {
+                float[] f = new float[n];
+                if (info.type == OnnxJavaType.DOUBLE) {
+                    var db = t.getDoubleBuffer();
+                    for (int i = 0; i < n; i++) {
+                        f[i] = (float) db.get(i);
+                    }
+                } else {
+                    t.getFloatBuffer().get(f);
+                }
+                yield Tensor.of(f, shape);
+            }
+            case INT64 -> {
+                long[] l = new long[n];
+                t.getLongBuffer().get(l);
+                yield Tensor.of(l, shape);
+            }
+            case INT32 -> {
+                int[] a = new int[n];
+                t.getIntBuffer().get(a);
+                yield Tensor.of(a, shape);
+            }
+            case INT8, UINT8, BOOL -> {
+                byte[] b = new byte[n];
+                t.getByteBuffer().get(b);
+                yield new Tensor(dtype(info.type), shape, b);
+            }
+            default -> throw new EdgeFitException(EdgeFitException.Kind.UNSUPPORTED_OPERATOR, "Outputs of type " + info.type + " are not supported yet.");
+        };
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            // closing a session only frees native memory; nothing the user can act on
+        }
+    }
+}

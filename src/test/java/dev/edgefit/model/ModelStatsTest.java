@@ -1,0 +1,35 @@
+package dev.edgefit.model;
+
+import dev.edgefit.TestModels;
+import dev.edgefit.data.InputGenerator;
+import dev.edgefit.runtime.ShapeProbe;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ModelStatsTest {
+
+    @Test
+    void miniLmParametersAndMacsMatchTheArchitecture() {
+        ModelSnapshot m = OnnxModels.load(TestModels.miniLm());
+        var gen = new InputGenerator(m, Map.of());
+        Map<String, long[]> shapes = ShapeProbe.probe(m, gen.generate(1));
+        ModelStats s = ModelStats.compute(m, shapes);
+        // BERT-style encoder, hidden 384, 6 layers, FFN 1536, vocabulary 30522, 512 positions, 2 token types:
+        long h = 384, ffn = 1536, layers = 6;
+        long embeddings = 30522 * h + 512 * h + 2 * h + 2 * h;                 // word, position, type, LayerNorm
+        long perLayer = 4 * (h * h + h) + (h * ffn + ffn) + (ffn * h + h) + 2 * 2 * h;
+        // plus 52 scalar float Constant nodes (attention scale, GELU and LayerNorm constants), which count too
+        long expected = embeddings + layers * perLayer + 52;
+        assertEquals(22_565_428L, expected);
+        assertEquals(expected, s.parameters(), "all-MiniLM-L6-v2 has " + expected + " float parameters");
+        // sequence 128: per layer Q,K,V,O (4*128*384*384) + FFN (2*128*384*1536) + attention (2*128*128*384)
+        long seq = 128;
+        long macsPerLayer = 4 * seq * h * h + 2 * seq * h * ffn + 2 * seq * seq * h;
+        assertEquals(layers * macsPerLayer, s.macs().longValue());
+        assertTrue(s.macsComplete());
+        assertEquals((int) (layers * 6 + layers * 2), s.opHistogram().get("MatMul").intValue());
+    }
+}
