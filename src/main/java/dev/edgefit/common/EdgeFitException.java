@@ -8,7 +8,7 @@ import java.nio.file.Path;
  */
 public class EdgeFitException extends RuntimeException {
     /** What kind of user-facing failure this is; the CLI maps it to an exit code. */
-    public enum Kind { BAD_MODEL, UNSUPPORTED_OPERATOR, BAD_DATASET, BAD_PARAMETER, CONSTRAINT, IO, CANCELLED, INTERNAL }
+    public enum Kind { BAD_MODEL, UNSUPPORTED_OPERATOR, BAD_DATASET, BAD_PARAMETER, NOT_APPLICABLE, CONSTRAINT, IO, CANCELLED, INTERNAL }
 
     private final Kind kind;
 

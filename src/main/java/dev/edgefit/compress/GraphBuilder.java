@@ -1,0 +1,99 @@
+package dev.edgefit.compress;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.edgefit.model.ModelSnapshot;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites a graph node by node: a technique copies, replaces or expands each node in order and adds new
+ * initializers; unchanged tensors are shared with the source snapshot. Shared by all graph-rewriting
+ * techniques so that fresh names and dead initializers are handled once.
+ */
+public final class GraphBuilder {
+    private final ModelSnapshot source;
+    private final Set<String> names;
+    private final List<NodeProto> nodes = new ArrayList<>();
+    private final Map<String, TensorProto> initializers;
+
+    public GraphBuilder(ModelSnapshot source) {
+        this.source = source;
+        this.names = new HashSet<>(source.valueNames());
+        this.initializers = new LinkedHashMap<>(source.initializers());
+    }
+
+    /** A name not used anywhere in the graph yet, based on {@code base}. */
+    public String fresh(String base) {
+        String b = base.isEmpty() ? "v" : base;
+        String n = b;
+        int i = 1;
+        while (!names.add(n)) {
+            n = b + "_" + i++;
+        }
+        return n;
+    }
+
+    public void keep(NodeProto n) {
+        nodes.add(n);
+    }
+
+    public NodeProto add(String opType, String domain, String name, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
+        NodeProto.Builder b = NodeProto.newBuilder().setOpType(opType).setName(fresh(name)).addAllInput(inputs).addAllOutput(outputs);
+        if (domain != null && !domain.isEmpty()) {
+            b.setDomain(domain);
+        }
+        for (AttributeProto a : attrs) {
+            b.addAttribute(a);
+        }
+        NodeProto n = b.build();
+        nodes.add(n);
+        return n;
+    }
+
+    public String addInitializer(TensorProto t) {
+        String name = fresh(t.getName());
+        initializers.put(name, t.toBuilder().setName(name).build());
+        return name;
+    }
+
+    public static AttributeProto intAttr(String name, long v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+    }
+
+    /** The new snapshot; initializers that no node uses any more (and that are not graph inputs) are dropped. */
+    public ModelSnapshot build(String label) {
+        Set<String> used = new HashSet<>();
+        for (NodeProto n : nodes) {
+            used.addAll(n.getInputList());
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) {
+                    a.getG().getNodeList().forEach(sub -> used.addAll(sub.getInputList()));
+                }
+            }
+        }
+        source.graph().getOutputList().forEach(o -> used.add(o.getName()));
+        var gb = source.graph().toBuilder().clearNode().addAllNode(nodes).clearInitializer();
+        for (TensorProto t : initializers.values()) {
+            if (used.contains(t.getName())) {
+                gb.addInitializer(t);
+            }
+        }
+        // graph inputs that merely declared a removed initializer go too
+        Set<String> kept = new HashSet<>();
+        gb.getInitializerList().forEach(t -> kept.add(t.getName()));
+        for (int i = gb.getInputCount() - 1; i >= 0; i--) {
+            String in = gb.getInput(i).getName();
+            if (source.initializers().containsKey(in) && !kept.contains(in)) {
+                gb.removeInput(i);
+            }
+        }
+        return source.derive(source.proto().toBuilder().setGraph(gb).build(), label);
+    }
+}

@@ -1,0 +1,220 @@
+package dev.edgefit.compress;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.model.DType;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.Tensors;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * int8 dynamic quantization of MatMul and Gemm weights (and, optionally, embedding tables read by Gather).
+ * Weights are stored as int8 with a float scale per output channel (or per tensor), symmetric (zero point 0).
+ * At run time DynamicQuantizeLinear turns activations into uint8 with a scale computed per inference,
+ * MatMulInteger multiplies in integers, and the int32 result is scaled back to float: the same pattern that
+ * ONNX Runtime fuses into its DynamicQuantizeMatMul kernel. Embedding rows are int8 with one scale per row,
+ * gathered, then scaled.
+ */
+public final class Int8Dynamic implements Technique {
+    public static final String ID = "int8-dynamic";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String displayName() {
+        return "int8 dynamic quantization";
+    }
+
+    @Override
+    public String description() {
+        return "Stores MatMul/Gemm weights (and embedding tables) as int8 with per-channel scales; activations are "
+                + "quantized at run time. About 4x smaller weights; runs on every ONNX Runtime CPU build.";
+    }
+
+    @Override
+    public List<ParamSpec> params() {
+        return List.of(
+                ParamSpec.bool("per-channel", true, "One scale per output channel (true) or one per weight tensor (false)."),
+                ParamSpec.bool("reduce-range", false, "Use 7-bit weights (-64..63) to avoid int16 overflow on CPUs without VNNI; costs some accuracy."),
+                ParamSpec.bool("embeddings", true, "Also store embedding tables (Gather on a weight) as int8 with one scale per row."),
+                ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."));
+    }
+
+    @Override
+    public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        if (input.opset() < 11) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": int8 dynamic quantization needs opset 11 or later"
+                    + " (DynamicQuantizeLinear); this model declares opset " + input.opset() + ".");
+        }
+        boolean perChannel = params.getBool("per-channel");
+        int qmax = params.getBool("reduce-range") ? 63 : 127;
+        boolean embeddings = params.getBool("embeddings");
+        long minElements = params.getInt("min-elements");
+        Map<String, TensorProto> inits = input.initializers();
+        Map<String, List<NodeProto>> consumers = input.consumers();
+        GraphBuilder g = new GraphBuilder(input);
+        Map<String, String[]> quantizedActivations = new HashMap<>();
+        Map<String, String[]> quantizedWeights = new HashMap<>();
+        int changed = 0;
+        int total = input.graph().getNodeCount();
+        int done = 0;
+        for (NodeProto n : input.graph().getNodeList()) {
+            ctx.progress().checkCancelled();
+            if ((++done & 31) == 0) {
+                ctx.progress().update((double) done / total, "Quantizing " + n.getName());
+            }
+            TensorProto w = weightOf(n, inits, minElements);
+            if (w != null && n.getOpType().equals("MatMul")) {
+                String[] q = quantizedWeights.computeIfAbsent(w.getName(), k -> quantizeColumns(g, w, false, perChannel, qmax));
+                emitMatMul(g, n, n.getInput(0), q, n.getOutput(0), quantizedActivations);
+                changed++;
+            } else if (w != null && n.getOpType().equals("Gemm") && plainGemm(n)) {
+                boolean transB = attr(n, "transB", 0) == 1;
+                String[] q = quantizedWeights.computeIfAbsent(w.getName() + (transB ? "#T" : ""), k -> quantizeColumns(g, w, transB, perChannel, qmax));
+                boolean hasBias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
+                String out = hasBias ? g.fresh(n.getOutput(0) + "_nobias") : n.getOutput(0);
+                emitMatMul(g, n, n.getInput(0), q, out, quantizedActivations);
+                if (hasBias) {
+                    g.add("Add", null, n.getName() + "_bias", List.of(out, n.getInput(2)), List.of(n.getOutput(0)));
+                }
+                changed++;
+            } else if (embeddings && n.getOpType().equals("Gather") && attr(n, "axis", 0) == 0
+                    && inits.containsKey(n.getInput(0)) && Tensors.dtype(inits.get(n.getInput(0))) == DType.FLOAT
+                    && inits.get(n.getInput(0)).getDimsCount() == 2 && inits.get(n.getInput(0)).getDims(1) >= 16
+                    && Tensors.elementCount(inits.get(n.getInput(0))) >= Math.max(minElements, 1024)) {
+                TensorProto table = inits.get(n.getInput(0));
+                String[] q = quantizedWeights.computeIfAbsent(table.getName() + "#rows", k -> quantizeRows(g, table, qmax));
+                String gq = g.fresh(n.getOutput(0) + "_q");
+                String gs = g.fresh(n.getOutput(0) + "_scale");
+                String gf = g.fresh(n.getOutput(0) + "_f");
+                g.add("Gather", null, n.getName() + "_q", List.of(q[0], n.getInput(1)), List.of(gq), GraphBuilder.intAttr("axis", 0));
+                g.add("Gather", null, n.getName() + "_scale", List.of(q[1], n.getInput(1)), List.of(gs), GraphBuilder.intAttr("axis", 0));
+                g.add("Cast", null, n.getName() + "_cast", List.of(gq), List.of(gf), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
+                g.add("Mul", null, n.getName() + "_dequant", List.of(gf, gs), List.of(n.getOutput(0)));
+                changed++;
+            } else {
+                g.keep(n);
+            }
+        }
+        if (changed == 0) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
+                    + ": no layer to quantize: int8 dynamic quantization changes MatMul/Gemm nodes with a float weight"
+                    + " initializer (and embedding Gathers), and this model has none.");
+        }
+        ctx.progress().update(1.0, "Quantized " + changed + " layers");
+        return g.build(ID);
+    }
+
+    private static TensorProto weightOf(NodeProto n, Map<String, TensorProto> inits, long minElements) {
+        if (n.getInputCount() < 2) {
+            return null;
+        }
+        TensorProto w = inits.get(n.getInput(1));
+        if (w == null || Tensors.dtype(w) != DType.FLOAT || w.getDimsCount() != 2 || Tensors.elementCount(w) < Math.max(1, minElements)) {
+            return null;
+        }
+        return w;
+    }
+
+    private static boolean plainGemm(NodeProto n) {
+        return attr(n, "transA", 0) == 0 && attrF(n, "alpha", 1f) == 1f && attrF(n, "beta", 1f) == 1f;
+    }
+
+    private static void emitMatMul(GraphBuilder g, NodeProto n, String x, String[] q, String out, Map<String, String[]> acts) {
+        String[] a = acts.computeIfAbsent(x, k -> {
+            String xq = g.fresh(x + "_quantized");
+            String xs = g.fresh(x + "_scale");
+            String xz = g.fresh(x + "_zero_point");
+            g.add("DynamicQuantizeLinear", null, x + "_QuantizeLinear", List.of(x), List.of(xq, xs, xz));
+            return new String[] {xq, xs, xz};
+        });
+        String base = n.getName().isEmpty() ? out : n.getName();
+        String yi = g.fresh(out + "_int32");
+        String yf = g.fresh(out + "_cast");
+        String s = g.fresh(base + "_scales_mul");
+        g.add("MatMulInteger", null, base + "_quant", List.of(a[0], q[0], a[2]), List.of(yi));
+        g.add("Mul", null, base + "_scales_mul", List.of(a[1], q[1]), List.of(s));
+        g.add("Cast", null, base + "_cast", List.of(yi), List.of(yf), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
+        g.add("Mul", null, base + "_output_scale_mul", List.of(yf, s), List.of(out));
+    }
+
+    /** int8 weights [K, N] with a scale per column N (per output channel); transposes Gemm's [N, K] first. */
+    static String[] quantizeColumns(GraphBuilder g, TensorProto w, boolean transposed, boolean perChannel, int qmax) {
+        float[] v = Tensors.toFloats(w);
+        int rows = (int) w.getDims(0);
+        int cols = (int) w.getDims(1);
+        int k = transposed ? cols : rows;
+        int nOut = transposed ? rows : cols;
+        float[] scale = new float[perChannel ? nOut : 1];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < nOut; j++) {
+                float x = Math.abs(transposed ? v[j * cols + i] : v[i * cols + j]);
+                int s = perChannel ? j : 0;
+                if (x > scale[s]) {
+                    scale[s] = x;
+                }
+            }
+        }
+        for (int s = 0; s < scale.length; s++) {
+            scale[s] = scale[s] == 0 ? 1f : scale[s] / qmax;
+        }
+        byte[] q = new byte[k * nOut];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < nOut; j++) {
+                float x = transposed ? v[j * cols + i] : v[i * cols + j];
+                q[i * nOut + j] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(x / scale[perChannel ? j : 0])));
+            }
+        }
+        String qn = g.addInitializer(Tensors.int8(w.getName() + "_quantized", new long[] {k, nOut}, q));
+        String sn = g.addInitializer(Tensors.floats(w.getName() + "_scale", perChannel ? new long[] {nOut} : new long[0], scale));
+        return new String[] {qn, sn};
+    }
+
+    /** int8 table [V, D] with one scale per row, stored as [V, 1] so that gathered scales broadcast. */
+    static String[] quantizeRows(GraphBuilder g, TensorProto t, int qmax) {
+        float[] v = Tensors.toFloats(t);
+        int rows = (int) t.getDims(0);
+        int cols = (int) t.getDims(1);
+        float[] scale = new float[rows];
+        byte[] q = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            float m = 0;
+            for (int c = 0; c < cols; c++) {
+                m = Math.max(m, Math.abs(v[r * cols + c]));
+            }
+            scale[r] = m == 0 ? 1f : m / qmax;
+            for (int c = 0; c < cols; c++) {
+                q[r * cols + c] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(v[r * cols + c] / scale[r])));
+            }
+        }
+        String qn = g.addInitializer(Tensors.int8(t.getName() + "_quantized", new long[] {rows, cols}, q));
+        String sn = g.addInitializer(Tensors.floats(t.getName() + "_row_scale", new long[] {rows, 1}, scale));
+        return new String[] {qn, sn};
+    }
+
+    private static long attr(NodeProto n, String name, long def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getI();
+            }
+        }
+        return def;
+    }
+
+    private static float attrF(NodeProto n, String name, float def) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getF();
+            }
+        }
+        return def;
+    }
+}

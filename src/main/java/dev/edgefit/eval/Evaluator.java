@@ -1,0 +1,211 @@
+package dev.edgefit.eval;
+
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.Progress;
+import dev.edgefit.data.Dataset;
+import dev.edgefit.data.InputGenerator;
+import dev.edgefit.model.DType;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
+import dev.edgefit.model.TensorSpec;
+import dev.edgefit.runtime.OrtRunner;
+import dev.edgefit.runtime.Runner;
+import dev.edgefit.runtime.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Measures an artifact by running it: accuracy on labelled data, fidelity against a reference model on the
+ * same inputs, host latency percentiles and peak memory. Nothing here estimates.
+ */
+public final class Evaluator {
+    private static final int MAX_BATCH = 64;
+
+    private Evaluator() {
+    }
+
+    public static Metrics evaluate(Path modelFile, EvalConfig cfg, Progress progress) {
+        long fileBytes = fileSize(modelFile);
+        boolean memOk = PeakMemory.supported();
+        long baseline = memOk ? PeakMemory.rss() : -1;
+        if (memOk) {
+            PeakMemory.reset();
+        }
+        try (Runner runner = new OrtRunner(modelFile, cfg.runner())) {
+            Inputs inputs = new Inputs(modelFile, runner, cfg);
+            progress.update(0.02, "Loaded " + modelFile.getFileName());
+            Double accuracy = null;
+            Integer accSamples = null;
+            if (cfg.data() != null && cfg.data().labelled()) {
+                int n = Math.min(cfg.data().size(), cfg.maxSamples());
+                accuracy = accuracy(runner, inputs, n, progress.slice(0.02, 0.6));
+                accSamples = n;
+            }
+            Fidelity fidelity = null;
+            if (cfg.reference() != null) {
+                try (Runner ref = new OrtRunner(cfg.reference(), cfg.runner())) {
+                    fidelity = compare(runner, ref, inputs.samples(cfg.fidelitySamples()), progress.slice(0.6, 0.75));
+                }
+            }
+            Latency latency = latency(runner, inputs.samples(1).get(0), cfg.warmup(), cfg.runs(), cfg.runner().threads(),
+                    progress.slice(0.75, 1.0));
+            Long peak = memOk && baseline > 0 ? Math.max(0, PeakMemory.peak() - baseline) : null;
+            progress.update(1.0, "Measured " + modelFile.getFileName());
+            return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runner.runtimeName());
+        }
+    }
+
+    private static long fileSize(Path f) {
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            throw EdgeFitException.badModel(f, "could not be read (" + e.getMessage() + ").", e);
+        }
+    }
+
+    /** Top-1 accuracy over the first n samples, in batches when the model's batch axis is dynamic. */
+    static double accuracy(Runner runner, Inputs inputs, int n, Progress progress) {
+        Dataset d = inputs.data;
+        int batch = inputs.batchable ? MAX_BATCH : 1;
+        int correct = 0;
+        for (int start = 0; start < n; start += batch) {
+            progress.checkCancelled();
+            int b = Math.min(batch, n - start);
+            Tensor out = runner.run(inputs.batch(start, b)).values().iterator().next();
+            float[] logits = out.floats();
+            int classes = logits.length / b;
+            for (int i = 0; i < b; i++) {
+                int arg = 0;
+                for (int c = 1; c < classes; c++) {
+                    if (logits[i * classes + c] > logits[i * classes + arg]) {
+                        arg = c;
+                    }
+                }
+                if (arg == d.label(start + i)) {
+                    correct++;
+                }
+            }
+            progress.update((double) (start + b) / n, "Accuracy: " + (start + b) + "/" + n + " samples");
+        }
+        return (double) correct / n;
+    }
+
+    /** Runs both models on the same inputs and compares their first outputs. */
+    public static Fidelity compare(Runner model, Runner reference, List<Map<String, Tensor>> samples, Progress progress) {
+        Fidelity.Accumulator acc = new Fidelity.Accumulator();
+        int i = 0;
+        for (Map<String, Tensor> in : samples) {
+            progress.checkCancelled();
+            Tensor a = model.run(in).values().iterator().next();
+            Tensor b = reference.run(in).values().iterator().next();
+            long[] shape = b.shape();
+            int row = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
+            acc.add(a.floats(), b.floats(), row);
+            progress.update((double) ++i / samples.size(), "Fidelity: " + i + "/" + samples.size());
+        }
+        return acc.result();
+    }
+
+    public static Latency latency(Runner runner, Map<String, Tensor> input, int warmup, int runs, int threads, Progress progress) {
+        for (int i = 0; i < warmup; i++) {
+            progress.checkCancelled();
+            runner.run(input);
+        }
+        double[] ms = new double[Math.max(1, runs)];
+        for (int i = 0; i < ms.length; i++) {
+            progress.checkCancelled();
+            long t0 = System.nanoTime();
+            runner.run(input);
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+            if ((i & 7) == 7) {
+                progress.update((double) i / ms.length, "Latency: run " + (i + 1) + "/" + ms.length);
+            }
+        }
+        return Latency.of(ms, threads);
+    }
+
+    /** Model inputs from a dataset (checked against the model's input) or generated from the signature. */
+    public static final class Inputs {
+        final Dataset data;
+        final boolean batchable;
+        private final TensorSpec input;
+        private final InputGenerator generator;
+        private final long seed;
+
+        public Inputs(Path modelFile, Runner runner, EvalConfig cfg) {
+            this.data = cfg.data();
+            this.seed = cfg.seed();
+            if (data != null) {
+                List<TensorSpec> ins = runner.inputs();
+                if (ins.size() != 1 || ins.get(0).dtype() != DType.FLOAT) {
+                    throw new EdgeFitException(EdgeFitException.Kind.BAD_DATASET, data.source() + ": this dataset gives one float image per sample, but "
+                            + modelFile.getFileName() + " takes " + ins + ".");
+                }
+                this.input = ins.get(0);
+                checkShape(modelFile, input, data);
+                this.batchable = input.shape()[0] < 0;
+                this.generator = null;
+            } else {
+                this.input = null;
+                this.batchable = false;
+                ModelSnapshot snap = OnnxModels.load(modelFile);
+                this.generator = new InputGenerator(snap, cfg.shapes());
+            }
+        }
+
+        static void checkShape(Path modelFile, TensorSpec input, Dataset data) {
+            long[] want = input.shape();
+            long[] have = data.sampleShape();
+            boolean ok = want.length == have.length + 1;
+            for (int i = 0; ok && i < have.length; i++) {
+                ok = want[i + 1] < 0 || want[i + 1] == have[i];
+            }
+            if (!ok) {
+                throw new EdgeFitException(EdgeFitException.Kind.BAD_DATASET, data.source() + ": samples have shape "
+                        + shapeText(have) + ", but input '" + input.name() + "' of " + modelFile.getFileName()
+                        + " expects " + input.shapeText() + " (batch first).");
+            }
+        }
+
+        private static String shapeText(long[] s) {
+            return String.join("x", Arrays.stream(s).mapToObj(Long::toString).toList());
+        }
+
+        public Map<String, Tensor> batch(int start, int b) {
+            long[] one = data.sampleShape();
+            int per = 1;
+            for (long d : one) {
+                per *= (int) d;
+            }
+            float[] buf = new float[per * b];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(data.sample(start + i), 0, buf, i * per, per);
+            }
+            long[] shape = new long[one.length + 1];
+            shape[0] = b;
+            System.arraycopy(one, 0, shape, 1, one.length);
+            return Map.of(input.name(), Tensor.of(buf, shape));
+        }
+
+        /** n single-sample inputs: the first n dataset samples, or n generated ones with fixed seeds. */
+        public List<Map<String, Tensor>> samples(int n) {
+            List<Map<String, Tensor>> out = new ArrayList<>();
+            if (data != null) {
+                for (int i = 0; i < Math.min(n, data.size()); i++) {
+                    out.add(batch(i, 1));
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    out.add(generator.generate(seed + i));
+                }
+            }
+            return out;
+        }
+    }
+}

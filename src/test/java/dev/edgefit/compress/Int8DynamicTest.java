@@ -1,0 +1,61 @@
+package dev.edgefit.compress;
+
+import dev.edgefit.Sentences;
+import dev.edgefit.TestModels;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.Progress;
+import dev.edgefit.eval.Evaluator;
+import dev.edgefit.eval.Fidelity;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
+import dev.edgefit.runtime.OrtRunner;
+import dev.edgefit.runtime.RunnerOptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class Int8DynamicTest {
+
+    @Test
+    void miniLmInt8IsSmallAndFaithful() throws Exception {
+        Path src = TestModels.miniLm();
+        ModelSnapshot fp32 = OnnxModels.load(src);
+        Technique t = TechniqueRegistry.get(Int8Dynamic.ID);
+        ModelSnapshot q = t.apply(fp32, Params.defaults(t), TechniqueContext.of(Progress.NONE));
+        Path out = TestModels.tempDir("int8").resolve("minilm-int8.onnx");
+        OnnxModels.save(q, out);
+        long fpBytes = Files.size(src);
+        long qBytes = Files.size(out);
+        assertTrue(qBytes <= 0.30 * fpBytes, "int8 file is " + qBytes + " bytes, fp32 " + fpBytes);
+        long matMulInteger = q.graph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMulInteger")).count();
+        assertEquals(36, matMulInteger, "all 36 projection MatMuls of the 6 layers are quantized");
+        // what stays float: the 12 attention MatMuls, which multiply two activations
+        assertEquals(12, q.graph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMul"))
+                .filter(n -> !q.initializers().containsKey(n.getInput(1))).count());
+        assertEquals(12, q.graph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMul")).count());
+        try (OrtRunner a = new OrtRunner(out, RunnerOptions.DEFAULT); OrtRunner b = new OrtRunner(src, RunnerOptions.DEFAULT)) {
+            Fidelity f = Evaluator.compare(a, b, Sentences.miniLmInputs(), Progress.NONE);
+            assertTrue(f.meanCosine() >= 0.99, "mean cosine " + f.meanCosine());
+        }
+        // the source snapshot is unchanged (immutable) and still quantizable again
+        assertEquals(fp32.graph().getNodeCount(), OnnxModels.load(src).graph().getNodeCount());
+    }
+
+    @Test
+    void parametersAreCheckedAndAModelWithoutLayersIsRefused() {
+        Technique t = new Int8Dynamic();
+        EdgeFitException e = assertThrows(EdgeFitException.class, () -> Params.parse(t, Map.of("per-channel", "maybe")));
+        assertTrue(e.getMessage().contains("per-channel") && e.getMessage().contains("int8-dynamic"), e.getMessage());
+        EdgeFitException e2 = assertThrows(EdgeFitException.class, () -> Params.parse(t, Map.of("bits", "4")));
+        assertTrue(e2.getMessage().contains("no parameter 'bits'"), e2.getMessage());
+        // quantizing an already quantized model finds nothing left to do
+        ModelSnapshot fp32 = OnnxModels.load(TestModels.miniLm());
+        ModelSnapshot once = t.apply(fp32, Params.defaults(t), TechniqueContext.of(Progress.NONE));
+        EdgeFitException e3 = assertThrows(EdgeFitException.class, () -> t.apply(once, Params.defaults(t), TechniqueContext.of(Progress.NONE)));
+        assertEquals(EdgeFitException.Kind.NOT_APPLICABLE, e3.kind());
+    }
+}
