@@ -1,0 +1,228 @@
+package dev.edgefit.pipeline;
+
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.Progress;
+import dev.edgefit.compress.Params;
+import dev.edgefit.compress.Technique;
+import dev.edgefit.compress.TechniqueContext;
+import dev.edgefit.data.Dataset;
+import dev.edgefit.eval.EvalConfig;
+import dev.edgefit.eval.Evaluator;
+import dev.edgefit.eval.Metrics;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * A source model, its data, and an ordered list of steps. Steps run one at a time on a background thread;
+ * each one applies a technique to the current snapshot, writes the artifact into the work folder, measures
+ * that file (accuracy or fidelity against the source, latency, size) and publishes events. The source file is
+ * never written. A step can be reverted: the next step then starts from the step before it.
+ */
+public final class Experiment implements AutoCloseable {
+    private final Path sourceFile;
+    private final ModelSnapshot source;
+    private final Dataset data;
+    private final EvalConfig evalConfig;
+    private final Path workDir;
+    private final List<Step> steps = new CopyOnWriteArrayList<>();
+    private final List<Consumer<PipelineEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "edgefit-pipeline");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public Experiment(Path sourceFile, Dataset data, EvalConfig evalConfig, Path workDir) {
+        this.sourceFile = sourceFile.toAbsolutePath();
+        this.source = OnnxModels.load(sourceFile);
+        this.data = data;
+        this.evalConfig = evalConfig.withData(data);
+        this.workDir = workDir;
+        try {
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            throw EdgeFitException.io(workDir, "could not be created (" + e.getMessage() + ").", e);
+        }
+    }
+
+    public Path sourceFile() {
+        return sourceFile;
+    }
+
+    public ModelSnapshot source() {
+        return source;
+    }
+
+    public Dataset data() {
+        return data;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public List<Step> steps() {
+        return List.copyOf(steps);
+    }
+
+    public void addListener(Consumer<PipelineEvent> l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(Consumer<PipelineEvent> l) {
+        listeners.remove(l);
+    }
+
+    /** The latest step that is done and not reverted (step 0, the original, once measured). */
+    public Step current() {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            if (steps.get(i).isActive()) {
+                return steps.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** Measures the source model as step 0. */
+    public Task measureOriginal() {
+        return submit(null, null);
+    }
+
+    /** Applies a technique to the current snapshot as a new step. */
+    public Task run(Technique technique, Params params) {
+        return submit(technique, params);
+    }
+
+    /** Marks a step reverted; later steps stay as they are (they were built on it and keep their numbers). */
+    public void revert(int index) {
+        Step s = steps.get(index);
+        if (index == 0) {
+            throw EdgeFitException.badParameter("The original model cannot be reverted.");
+        }
+        if (s.status() == Step.Status.DONE) {
+            Step r = s.withStatus(Step.Status.REVERTED);
+            steps.set(index, r);
+            publish(new PipelineEvent.StepReverted(index, r));
+        }
+    }
+
+    /** A running step: its result, and a way to cancel it. */
+    public static final class Task {
+        private final CompletableFuture<Step> result;
+        private final AtomicBoolean cancelled;
+
+        Task(CompletableFuture<Step> result, AtomicBoolean cancelled) {
+            this.result = result;
+            this.cancelled = cancelled;
+        }
+
+        public CompletableFuture<Step> result() {
+            return result;
+        }
+
+        public void cancel() {
+            cancelled.set(true);
+        }
+    }
+
+    private Task submit(Technique technique, Params params) {
+        AtomicBoolean cancelled = new AtomicBoolean();
+        CompletableFuture<Step> f = new CompletableFuture<>();
+        worker.submit(() -> {
+            try {
+                f.complete(execute(technique, params, cancelled));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return new Task(f, cancelled);
+    }
+
+    private Step execute(Technique technique, Params params, AtomicBoolean cancelled) {
+        int index = steps.size();
+        String id = technique == null ? Step.ORIGINAL : technique.id();
+        String display = technique == null ? "Original model" : technique.displayName();
+        Map<String, Object> values = params == null ? Map.of() : params.values();
+        publish(new PipelineEvent.StepStarted(index, id, display));
+        Progress progress = new Progress() {
+            @Override
+            public void update(double fraction, String message) {
+                publish(new PipelineEvent.StepProgress(index, fraction, message));
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return cancelled.get();
+            }
+        };
+        try {
+            Step base = current();
+            if (technique != null && base == null) {
+                throw EdgeFitException.badParameter("Measure the original model before applying a technique.");
+            }
+            long t0 = System.nanoTime();
+            ModelSnapshot snap;
+            Path artifact;
+            if (technique == null) {
+                snap = source;
+                artifact = sourceFile;
+            } else {
+                snap = technique.apply(base.snapshot(), params, new TechniqueContext(progress.slice(0, 0.3), data));
+                artifact = workDir.resolve(String.format("step-%02d-%s.onnx", index, id));
+                OnnxModels.save(snap, artifact);
+            }
+            long applyMs = (System.nanoTime() - t0) / 1_000_000;
+            progress.checkCancelled();
+            EvalConfig cfg = technique == null ? evalConfig : evalConfig.withReference(sourceFile);
+            Metrics m = Evaluator.evaluate(artifact, cfg, progress.slice(technique == null ? 0 : 0.3, 1.0));
+            Step step = new Step(index, id, display, values, Step.Status.DONE, snap, artifact, m, null, applyMs);
+            steps.add(step);
+            publish(new PipelineEvent.StepMetrics(index, step));
+            publish(new PipelineEvent.StepFinished(index, step));
+            return step;
+        } catch (RuntimeException e) {
+            boolean wasCancelled = e instanceof EdgeFitException ee && ee.kind() == EdgeFitException.Kind.CANCELLED;
+            publish(new PipelineEvent.StepFailed(index, id, EdgeFitException.describe(e), wasCancelled));
+            throw e;
+        }
+    }
+
+    private void publish(PipelineEvent e) {
+        for (Consumer<PipelineEvent> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ignored) {
+                // a listener's failure must not stop the pipeline
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+
+    /** Steps that are done, in order (for charts and reports). */
+    public List<Step> activeSteps() {
+        List<Step> out = new ArrayList<>();
+        for (Step s : steps) {
+            if (s.status() == Step.Status.DONE) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}
