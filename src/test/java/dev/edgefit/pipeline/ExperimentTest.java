@@ -1,0 +1,76 @@
+package dev.edgefit.pipeline;
+
+import dev.edgefit.TestModels;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.compress.Int8Dynamic;
+import dev.edgefit.compress.Params;
+import dev.edgefit.eval.EvalConfig;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ExperimentTest {
+
+    @Test
+    void stepsRunInTheBackgroundPublishEventsAndCanBeReverted() throws Exception {
+        Path src = TestModels.miniLm();
+        byte[] before = Files.readAllBytes(src);
+        Path work = TestModels.tempDir("experiment");
+        List<PipelineEvent> events = new CopyOnWriteArrayList<>();
+        try (Experiment ex = new Experiment(src, null, EvalConfig.defaults().withRuns(1, 3).withFidelitySamples(2), work)) {
+            ex.addListener(events::add);
+            Step original = ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            assertEquals(0, original.index());
+            assertEquals(Files.size(src), original.metrics().fileBytes());
+            assertNull(original.metrics().accuracy(), "no labelled data, no accuracy");
+            assertTrue(original.metrics().latencyMs().p50() > 0);
+
+            Int8Dynamic t = new Int8Dynamic();
+            Step q = ex.run(t, Params.defaults(t)).result().get(2, TimeUnit.MINUTES);
+            assertEquals(1, q.index());
+            assertEquals(Files.size(q.artifact()), q.metrics().fileBytes(), "size is the bytes of the file written");
+            assertTrue(q.artifact().startsWith(work));
+            assertTrue(q.metrics().fileBytes() < original.metrics().fileBytes() / 3);
+            assertTrue(q.metrics().fidelity().meanCosine() > 0.98, "fidelity against the source: " + q.metrics().fidelity());
+            assertSame(q, ex.current());
+
+            ex.revert(1);
+            assertSame(Step.Status.REVERTED, ex.steps().get(1).status());
+            assertEquals(0, ex.current().index(), "after a revert the next step starts from the original");
+
+            // events: started, progress..., metrics, finished for each step, then reverted
+            assertInstanceOf(PipelineEvent.StepStarted.class, events.get(0));
+            assertTrue(events.stream().anyMatch(e -> e instanceof PipelineEvent.StepProgress p && p.stepIndex() == 1));
+            assertEquals(2, events.stream().filter(e -> e instanceof PipelineEvent.StepFinished).count());
+            assertInstanceOf(PipelineEvent.StepReverted.class, events.get(events.size() - 1));
+        }
+        assertArrayEquals(before, Files.readAllBytes(src), "the source model is never written");
+    }
+
+    @Test
+    void aCancelledStepFailsCleanlyAndLeavesTheCurrentStep() throws Exception {
+        Path work = TestModels.tempDir("cancel");
+        List<PipelineEvent> events = new CopyOnWriteArrayList<>();
+        try (Experiment ex = new Experiment(TestModels.miniLm(), null, EvalConfig.defaults().withRuns(1, 2).withFidelitySamples(1), work)) {
+            ex.addListener(events::add);
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            Int8Dynamic t = new Int8Dynamic();
+            Experiment.Task task = ex.run(t, Params.defaults(t));
+            task.cancel();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> task.result().get(2, TimeUnit.MINUTES));
+            assertEquals(EdgeFitException.Kind.CANCELLED, ((EdgeFitException) e.getCause()).kind());
+            assertEquals(0, ex.current().index());
+            assertTrue(events.stream().anyMatch(ev -> ev instanceof PipelineEvent.StepFailed f && f.cancelled()));
+            try (var files = Files.list(work)) {
+                assertEquals(0, files.filter(p -> p.toString().endsWith(".onnx")).count(), "a cancelled step writes no artifact");
+            }
+        }
+    }
+}
