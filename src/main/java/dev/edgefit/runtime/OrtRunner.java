@@ -44,8 +44,43 @@ public final class OrtRunner implements Runner {
         this.outputs = specs(session, false);
     }
 
+    private static volatile OrtEnvironment environment;
+
+    /**
+     * The process-wide ONNX Runtime environment. It is created on a thread with an 8 MiB stack: loading the
+     * native library and creating the environment overflowed the default 1 MiB stack of a JVM main thread
+     * with a long classpath, and the JVM died with a segmentation fault.
+     */
     public static OrtEnvironment env() {
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefit");
+        OrtEnvironment e = environment;
+        if (e != null) {
+            return e;
+        }
+        synchronized (OrtRunner.class) {
+            if (environment == null) {
+                OrtEnvironment[] box = new OrtEnvironment[1];
+                RuntimeException[] err = new RuntimeException[1];
+                Thread t = new Thread(null, () -> {
+                    try {
+                        box[0] = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefit");
+                    } catch (RuntimeException ex) {
+                        err[0] = ex;
+                    }
+                }, "edgefit-ort-init", 8L << 20);
+                t.start();
+                try {
+                    t.join();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new EdgeFitException(EdgeFitException.Kind.CANCELLED, "Interrupted while starting ONNX Runtime.");
+                }
+                if (err[0] != null) {
+                    throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, "ONNX Runtime could not start: " + err[0].getMessage(), err[0]);
+                }
+                environment = box[0];
+            }
+            return environment;
+        }
     }
 
     public static String version() {
