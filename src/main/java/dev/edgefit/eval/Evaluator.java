@@ -113,6 +113,11 @@ public final class Evaluator {
     }
 
     public static Latency latency(Runner runner, Map<String, Tensor> input, int warmup, int runs, int threads, Progress progress) {
+        return Latency.of(latencySamples(runner, input, warmup, runs, progress), threads);
+    }
+
+    /** Milliseconds of each of {@code runs} single inferences after {@code warmup} unmeasured ones. */
+    public static double[] latencySamples(Runner runner, Map<String, Tensor> input, int warmup, int runs, Progress progress) {
         for (int i = 0; i < warmup; i++) {
             progress.checkCancelled();
             runner.run(input);
@@ -127,7 +132,7 @@ public final class Evaluator {
                 progress.update((double) i / ms.length, "Latency: run " + (i + 1) + "/" + ms.length);
             }
         }
-        return Latency.of(ms, threads);
+        return ms;
     }
 
     /** Model inputs from a dataset (checked against the model's input) or generated from the signature. */

@@ -46,15 +46,34 @@ class Int8MiniLmBench {
         RunnerOptions opts = RunnerOptions.DEFAULT.withThreads(threads);
         System.out.println("| model | file bytes | mean cosine to fp32 | p50 ms (seq 128, " + threads + " thread) | p90 ms |");
         System.out.println("|---|---|---|---|---|");
+        List<Path> models = List.of(fp32, twin, ours);
+        List<OrtRunner> runners = new java.util.ArrayList<>();
         try (OrtRunner ref = new OrtRunner(fp32, opts)) {
-            for (Path p : List.of(fp32, twin, ours)) {
-                try (OrtRunner r = new OrtRunner(p, opts)) {
-                    Fidelity f = Evaluator.compare(r, ref, inputs, Progress.NONE);
-                    // interleave three rounds so that drift of the machine hits every model alike
-                    Latency l = Evaluator.latency(r, latencyInput, 10, 60, threads, Progress.NONE);
-                    System.out.printf("| %s | %d | %.5f | %.2f | %.2f |%n", p.getFileName(), Files.size(p), f.meanCosine(), l.p50(), l.p90());
+            for (Path p : models) {
+                runners.add(new OrtRunner(p, opts));
+            }
+            // interleave rounds so that drift of the machine hits every model alike
+            double[][] ms = new double[models.size()][];
+            int rounds = 5;
+            int perRound = 20;
+            for (int i = 0; i < models.size(); i++) {
+                ms[i] = new double[rounds * perRound];
+                Evaluator.latencySamples(runners.get(i), latencyInput, 10, 1, Progress.NONE);
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < models.size(); i++) {
+                    double[] one = Evaluator.latencySamples(runners.get(i), latencyInput, 2, perRound, Progress.NONE);
+                    System.arraycopy(one, 0, ms[i], r * perRound, perRound);
                 }
             }
+            for (int i = 0; i < models.size(); i++) {
+                Fidelity f = Evaluator.compare(runners.get(i), ref, inputs, Progress.NONE);
+                Latency l = Latency.of(ms[i], threads);
+                System.out.printf("| %s | %d | %.5f | %.2f | %.2f |%n", models.get(i).getFileName(), Files.size(models.get(i)),
+                        f.meanCosine(), l.p50(), l.p90());
+            }
+        } finally {
+            runners.forEach(OrtRunner::close);
         }
         System.out.printf("quantize (load+apply+save) ms: %.0f%n", quantizeMs);
     }
