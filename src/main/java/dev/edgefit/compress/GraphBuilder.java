@@ -63,6 +63,11 @@ public final class GraphBuilder {
         return name;
     }
 
+    /** Removes an initializer, e.g. because a node now produces a value of the same name. */
+    public void removeInitializer(String name) {
+        initializers.remove(name);
+    }
+
     public static AttributeProto intAttr(String name, long v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
     }
