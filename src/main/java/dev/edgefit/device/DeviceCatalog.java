@@ -1,0 +1,699 @@
+package dev.edgefit.device;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.edgefit.common.AppPaths;
+import dev.edgefit.common.AtomicFiles;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.Json;
+import dev.edgefit.device.DeviceProfile.Accelerator;
+import dev.edgefit.device.DeviceProfile.AcceleratorKind;
+import dev.edgefit.device.DeviceProfile.Cpu;
+import dev.edgefit.device.DeviceProfile.CpuCluster;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The device profiles in a folder: every {@code *.yaml} (or {@code *.yml}) file is one profile whose id is
+ * the file name without the extension. A broken or incomplete file becomes a {@link LoadProblem} and the
+ * other files still load.
+ *
+ * <h2>Schema</h2>
+ * <pre>
+ * name: Raspberry Pi 4 Model B (4 GB)        # required
+ * platform: raspberry_pi                     # required: android, ios, raspberry_pi, nvidia_jetson,
+ *                                            #   intel_nuc, arm_cortex, esp32, arduino
+ * notes: which variant and why               # optional
+ * cpu:                                       # required
+ *   arch: aarch64                            # required
+ *   model: Broadcom BCM2711 (Cortex-A72)     # required
+ *   cores: 4                                 # required, whole number &gt; 0
+ *   clockMhz: 1500                           # required: the fastest core's clock
+ *   simd: [neon]                             # optional
+ *   clusters:                                # optional; counts add up to cores, top clock = clockMhz
+ *     - {core: Cortex-A72, count: 4, clockMhz: 1500}
+ * ramBytes: 4GiB                             # required; a whole number of bytes or a size with a unit
+ * externalRamBytes: 8MiB                     # optional (e.g. PSRAM)
+ * storageBytes: 32GB                         # required (flash for microcontrollers)
+ * memoryBandwidthGBs: 12.8                   # optional, GB/s
+ * typicalPowerW: 3.0                         # optional
+ * peakPowerW: 6.4                            # optional
+ * accelerators:                              # optional
+ *   - {kind: gpu, name: ..., peakGops: {fp16: 1000}, source: ...}   # source required
+ * runtimes: [tflite-cpu, ort]                # optional
+ * formats: [tflite, onnx, ort]               # optional
+ * defaultConstraints:                        # optional; each limit optional
+ *   maxModelBytes: 1GiB
+ *   maxRamBytes: 2GiB
+ *   maxLatencyMs: 100                        # or "100ms"
+ * sources:                                   # required: one entry per figure given
+ *   ramBytes: "Raspberry Pi 4 Model B product brief, https://..."
+ * </pre>
+ * Required sources: {@code ramBytes}, {@code storageBytes}, {@code cpu.cores}, {@code cpu.clockMhz}, and
+ * for each optional figure that is present: {@code externalRamBytes}, {@code memoryBandwidthGBs},
+ * {@code typicalPowerW}, {@code peakPowerW}, {@code cpu.clusters}. Sizes in text use
+ * {@link Constraints#parseBytes}: {@code MB} is 10^6 bytes and {@code MiB} is 2^20. Unknown fields are
+ * reported, so that a misspelt figure is never silently dropped.
+ */
+public final class DeviceCatalog {
+    /** Folder name of the bundled profiles, next to the working directory or the jar. */
+    public static final String BUNDLED_FOLDER = "device-profiles";
+
+    /** One file that did not load: the message is one sentence that names the file and the field. */
+    public record LoadProblem(Path file, String message) {
+    }
+
+    private static final Set<String> TOP_FIELDS = Set.of("name", "platform", "notes", "cpu", "ramBytes",
+            "externalRamBytes", "storageBytes", "memoryBandwidthGBs", "typicalPowerW", "peakPowerW",
+            "accelerators", "runtimes", "formats", "defaultConstraints", "sources");
+    private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters");
+    private static final Set<String> CLUSTER_FIELDS = Set.of("core", "count", "clockMhz");
+    private static final Set<String> ACCELERATOR_FIELDS = Set.of("kind", "name", "peakGops", "source");
+    private static final Set<String> CONSTRAINT_FIELDS = Set.of("maxModelBytes", "maxRamBytes", "maxLatencyMs");
+    /** Figures that always need a source. */
+    static final List<String> REQUIRED_SOURCES = List.of("ramBytes", "storageBytes", "cpu.cores", "cpu.clockMhz");
+    /** Every key a sources map may hold. */
+    static final Set<String> SOURCE_KEYS = Set.of("name", "platform", "ramBytes", "externalRamBytes", "storageBytes",
+            "memoryBandwidthGBs", "typicalPowerW", "peakPowerW", "cpu.arch", "cpu.model", "cpu.cores", "cpu.clockMhz",
+            "cpu.simd", "cpu.clusters", "runtimes", "formats", "defaultConstraints");
+
+    private final Path directory;
+    private final List<DeviceProfile> profiles;
+    private final List<LoadProblem> problems;
+
+    private DeviceCatalog(Path directory, List<DeviceProfile> profiles, List<LoadProblem> problems) {
+        this.directory = directory;
+        List<DeviceProfile> sorted = new ArrayList<>(profiles);
+        sorted.sort(Comparator.comparing(DeviceProfile::id));
+        this.profiles = List.copyOf(sorted);
+        this.problems = List.copyOf(problems);
+    }
+
+    /** Reads every profile in {@code dir}; never throws for a bad file (see {@link #problems()}). */
+    public static DeviceCatalog load(Path dir) {
+        List<DeviceProfile> loaded = new ArrayList<>();
+        List<LoadProblem> problems = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            problems.add(new LoadProblem(dir, dir + ": the device profile folder does not exist."));
+            return new DeviceCatalog(dir, loaded, problems);
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.{yaml,yml}")) {
+            ds.forEach(files::add);
+        } catch (IOException e) {
+            problems.add(new LoadProblem(dir, dir + ": the device profile folder could not be listed (" + e.getMessage() + ")."));
+            return new DeviceCatalog(dir, loaded, problems);
+        }
+        files.sort(Comparator.comparing(p -> p.getFileName().toString()));
+        Map<String, Path> seen = new LinkedHashMap<>();
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) {
+                continue;
+            }
+            String id = idOf(f);
+            Path earlier = seen.putIfAbsent(id, f);
+            if (earlier != null) {
+                problems.add(new LoadProblem(f, f + ": has the same id '" + id + "' as " + earlier.getFileName() + ", so it was skipped."));
+                continue;
+            }
+            Parser parser = new Parser(f);
+            DeviceProfile p = parser.parse();
+            if (p != null) {
+                loaded.add(p);
+            } else {
+                problems.addAll(parser.problems);
+            }
+        }
+        return new DeviceCatalog(dir, loaded, problems);
+    }
+
+    /**
+     * The profiles that ship with EdgeFit: {@code device-profiles/} under the first of
+     * {@link AppPaths#candidates()} that has one ({@code edgefit.root}, the working directory, the jar's
+     * folder, its parent).
+     */
+    public static DeviceCatalog bundled() {
+        Optional<Path> dir = AppPaths.find(BUNDLED_FOLDER);
+        if (dir.isEmpty()) {
+            Path where = Path.of(BUNDLED_FOLDER);
+            return new DeviceCatalog(where, List.of(), List.of(new LoadProblem(where,
+                    BUNDLED_FOLDER + ": the bundled device profile folder was not found in any of " + AppPaths.candidates() + ".")));
+        }
+        return load(dir.get());
+    }
+
+    /**
+     * One profile file, e.g. one the user opened.
+     *
+     * @throws EdgeFitException (BAD_PARAMETER) with the first problem's sentence if the file does not load
+     */
+    public static DeviceProfile loadFile(Path file) {
+        Parser parser = new Parser(file);
+        DeviceProfile p = parser.parse();
+        if (p == null) {
+            throw EdgeFitException.badParameter(parser.problems.get(0).message());
+        }
+        return p;
+    }
+
+    /** Writes a profile as {@code dir/<id>.yaml} in the schema above, atomically; returns the file. */
+    public static Path write(DeviceProfile p, Path dir) {
+        Path file = dir.resolve(p.id() + ".yaml");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("platform", p.platform().id());
+        if (p.notes() != null) {
+            m.put("notes", p.notes());
+        }
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("arch", p.cpu().arch());
+        cpu.put("model", p.cpu().model());
+        cpu.put("cores", p.cpu().cores());
+        if (p.cpu().clockMhz() != null) {
+            cpu.put("clockMhz", p.cpu().clockMhz());
+        }
+        if (!p.cpu().simd().isEmpty()) {
+            cpu.put("simd", p.cpu().simd());
+        }
+        if (!p.cpu().clusters().isEmpty()) {
+            List<Map<String, Object>> cl = new ArrayList<>();
+            for (CpuCluster c : p.cpu().clusters()) {
+                Map<String, Object> cm = new LinkedHashMap<>();
+                cm.put("core", c.core());
+                cm.put("count", c.count());
+                cm.put("clockMhz", c.clockMhz());
+                cl.add(cm);
+            }
+            cpu.put("clusters", cl);
+        }
+        m.put("cpu", cpu);
+        m.put("ramBytes", p.ramBytes());
+        putIf(m, "externalRamBytes", p.externalRamBytes());
+        m.put("storageBytes", p.storageBytes());
+        putIf(m, "memoryBandwidthGBs", p.memoryBandwidthGBs());
+        putIf(m, "typicalPowerW", p.typicalPowerW());
+        putIf(m, "peakPowerW", p.peakPowerW());
+        if (!p.accelerators().isEmpty()) {
+            List<Map<String, Object>> al = new ArrayList<>();
+            for (Accelerator a : p.accelerators()) {
+                Map<String, Object> am = new LinkedHashMap<>();
+                am.put("kind", a.kind().id());
+                am.put("name", a.name());
+                if (!a.peakGops().isEmpty()) {
+                    am.put("peakGops", a.peakGops());
+                }
+                am.put("source", a.source());
+                al.add(am);
+            }
+            m.put("accelerators", al);
+        }
+        if (!p.runtimes().isEmpty()) {
+            m.put("runtimes", p.runtimes());
+        }
+        if (!p.formats().isEmpty()) {
+            m.put("formats", p.formats());
+        }
+        Constraints c = p.defaultConstraints();
+        if (!c.isEmpty()) {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            putIf(cm, "maxModelBytes", c.maxModelBytes());
+            putIf(cm, "maxRamBytes", c.maxRamBytes());
+            putIf(cm, "maxLatencyMs", c.maxLatencyMs());
+            m.put("defaultConstraints", cm);
+        }
+        m.put("sources", p.sources());
+        try {
+            byte[] bytes = Json.yaml().writeValueAsBytes(m);
+            AtomicFiles.write(file, bytes);
+        } catch (JsonProcessingException e) {
+            throw EdgeFitException.io(file, "could not be written as YAML (" + e.getOriginalMessage() + ")", e);
+        }
+        return file;
+    }
+
+    /** The folder this catalog was read from. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The profiles that loaded, sorted by id. */
+    public List<DeviceProfile> profiles() {
+        return profiles;
+    }
+
+    /** The profile with this id (the file name without .yaml). */
+    public Optional<DeviceProfile> find(String id) {
+        return profiles.stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    /** One entry per problem found; a file with problems is not among {@link #profiles()}. */
+    public List<LoadProblem> problems() {
+        return problems;
+    }
+
+    /** A catalog with one more profile (e.g. {@link HostInfo#thisMachine()}), replacing one with the same id. */
+    public DeviceCatalog plus(DeviceProfile p) {
+        List<DeviceProfile> l = new ArrayList<>(profiles);
+        l.removeIf(q -> q.id().equals(p.id()));
+        l.add(p);
+        return new DeviceCatalog(directory, l, problems);
+    }
+
+    static String idOf(Path file) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    private static void putIf(Map<String, Object> m, String k, Object v) {
+        if (v != null) {
+            m.put(k, v);
+        }
+    }
+
+    /** Reads one file, collecting every problem as a sentence. */
+    private static final class Parser {
+        private final Path file;
+        private final List<LoadProblem> problems = new ArrayList<>();
+
+        Parser(Path file) {
+            this.file = file;
+        }
+
+        /** The profile, or null with {@link #problems} filled. */
+        DeviceProfile parse() {
+            JsonNode root;
+            try (InputStream in = Files.newInputStream(file)) {
+                root = Json.yaml().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(in);
+            } catch (JsonProcessingException e) {
+                JsonLocation loc = e.getLocation();
+                String where = loc == null || loc.getLineNr() < 0 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+                problem("is not valid YAML" + where + " (" + firstLine(e.getOriginalMessage()) + ")");
+                return null;
+            } catch (IOException e) {
+                problem("could not be read (" + e.getMessage() + ")");
+                return null;
+            }
+            if (root == null || root.isMissingNode() || root.isNull()) {
+                problem("is empty; a device profile needs at least name, platform, cpu, ramBytes, storageBytes and sources");
+                return null;
+            }
+            if (!root.isObject()) {
+                problem("must be a YAML mapping of fields (name, platform, cpu, ramBytes, storageBytes, sources, ...)");
+                return null;
+            }
+            unknownFields(root, "", TOP_FIELDS);
+
+            String name = text(root, "name", true);
+            Platform platform = null;
+            String platformText = text(root, "platform", true);
+            if (platformText != null) {
+                platform = Platform.parse(platformText).orElse(null);
+                if (platform == null) {
+                    problem("platform '" + platformText + "' is unknown (known: " + Platform.ids() + ")");
+                }
+            }
+            String notes = text(root, "notes", false);
+            Cpu cpu = cpu(root.get("cpu"));
+            Long ram = bytes(root, "ramBytes", true);
+            Long externalRam = bytes(root, "externalRamBytes", false);
+            Long storage = bytes(root, "storageBytes", true);
+            Double bandwidth = positive(root, "memoryBandwidthGBs", "GB/s");
+            Double typicalW = positive(root, "typicalPowerW", "watts");
+            Double peakW = positive(root, "peakPowerW", "watts");
+            if (typicalW != null && peakW != null && peakW < typicalW) {
+                problem("peakPowerW (" + peakW + ") is below typicalPowerW (" + typicalW + ")");
+            }
+            List<Accelerator> accelerators = accelerators(root.get("accelerators"));
+            List<String> runtimes = strings(root, "runtimes");
+            List<String> formats = strings(root, "formats");
+            Constraints constraints = constraints(root.get("defaultConstraints"), ram, externalRam, storage);
+            Map<String, String> sources = sources(root.get("sources"));
+
+            if (sources != null) {
+                // A missing figure is already reported; ask for sources of the figures that are present.
+                Set<String> needed = new LinkedHashSet<>();
+                if (ram != null) {
+                    needed.add("ramBytes");
+                }
+                if (storage != null) {
+                    needed.add("storageBytes");
+                }
+                if (cpu != null) {
+                    needed.add("cpu.cores");
+                    needed.add("cpu.clockMhz");
+                }
+                if (externalRam != null) {
+                    needed.add("externalRamBytes");
+                }
+                if (bandwidth != null) {
+                    needed.add("memoryBandwidthGBs");
+                }
+                if (typicalW != null) {
+                    needed.add("typicalPowerW");
+                }
+                if (peakW != null) {
+                    needed.add("peakPowerW");
+                }
+                if (cpu != null && !cpu.clusters().isEmpty()) {
+                    needed.add("cpu.clusters");
+                }
+                for (String k : needed) {
+                    if (!sources.containsKey(k)) {
+                        problem(k + " has no source: add sources." + k + " naming the datasheet or vendor page it comes from");
+                    }
+                }
+            }
+            if (!problems.isEmpty()) {
+                return null;
+            }
+            try {
+                return new DeviceProfile(idOf(file), name, platform, cpu, ram, externalRam, storage, accelerators,
+                        bandwidth, typicalW, peakW, runtimes, formats, constraints, sources, notes);
+            } catch (RuntimeException e) {
+                problem("could not be built (" + e.getMessage() + ")");
+                return null;
+            }
+        }
+
+        private Cpu cpu(JsonNode n) {
+            if (n == null || n.isNull()) {
+                problem("cpu is missing (it needs arch, model, cores and clockMhz)");
+                return null;
+            }
+            if (!n.isObject()) {
+                problem("cpu must be a mapping with arch, model, cores and clockMhz");
+                return null;
+            }
+            int before = problems.size();
+            unknownFields(n, "cpu.", CPU_FIELDS);
+            String arch = text(n, "arch", "cpu.arch", true);
+            String model = text(n, "model", "cpu.model", true);
+            Long cores = whole(n, "cores", "cpu.cores", true, "cores");
+            Long clock = whole(n, "clockMhz", "cpu.clockMhz", true, "MHz");
+            List<String> simd = strings(n, "simd", "cpu.simd");
+            List<CpuCluster> clusters = new ArrayList<>();
+            JsonNode cl = n.get("clusters");
+            if (cl != null && !cl.isNull()) {
+                if (!cl.isArray()) {
+                    problem("cpu.clusters must be a list of {core, count, clockMhz}");
+                } else {
+                    for (int i = 0; i < cl.size(); i++) {
+                        JsonNode c = cl.get(i);
+                        String path = "cpu.clusters[" + i + "]";
+                        if (!c.isObject()) {
+                            problem(path + " must be a mapping with core, count and clockMhz");
+                            continue;
+                        }
+                        unknownFields(c, path + ".", CLUSTER_FIELDS);
+                        String core = text(c, "core", path + ".core", true);
+                        Long count = whole(c, "count", path + ".count", true, "cores");
+                        Long cmhz = whole(c, "clockMhz", path + ".clockMhz", true, "MHz");
+                        if (core != null && count != null && cmhz != null) {
+                            clusters.add(new CpuCluster(core, count.intValue(), cmhz.intValue()));
+                        }
+                    }
+                    if (cores != null && clock != null && clusters.size() == cl.size() && !clusters.isEmpty()) {
+                        int sum = clusters.stream().mapToInt(CpuCluster::count).sum();
+                        int top = clusters.stream().mapToInt(CpuCluster::clockMhz).max().orElse(0);
+                        if (sum != cores) {
+                            problem("cpu.clusters add up to " + sum + " cores but cpu.cores is " + cores);
+                        }
+                        if (top != clock) {
+                            problem("cpu.clockMhz is " + clock + " but the fastest of cpu.clusters runs at " + top + " MHz");
+                        }
+                    }
+                }
+            }
+            if (problems.size() > before || arch == null || model == null || cores == null || clock == null) {
+                return null;
+            }
+            return new Cpu(arch, model, cores.intValue(), clock.intValue(), simd, clusters);
+        }
+
+        private List<Accelerator> accelerators(JsonNode n) {
+            List<Accelerator> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isArray()) {
+                problem("accelerators must be a list of {kind, name, peakGops, source}");
+                return out;
+            }
+            for (int i = 0; i < n.size(); i++) {
+                JsonNode a = n.get(i);
+                String path = "accelerators[" + i + "]";
+                if (!a.isObject()) {
+                    problem(path + " must be a mapping with kind, name and source");
+                    continue;
+                }
+                unknownFields(a, path + ".", ACCELERATOR_FIELDS);
+                String kindText = text(a, "kind", path + ".kind", true);
+                AcceleratorKind kind = null;
+                if (kindText != null) {
+                    try {
+                        kind = AcceleratorKind.valueOf(kindText.trim().toUpperCase(Locale.ROOT));
+                    } catch (IllegalArgumentException e) {
+                        problem(path + ".kind '" + kindText + "' is unknown (known: gpu, npu, tpu)");
+                    }
+                }
+                String name = text(a, "name", path + ".name", true);
+                String source = text(a, "source", path + ".source", false);
+                if (source == null && !a.has("source")) {
+                    problem(path + ".source is missing: name the datasheet or vendor page that documents this accelerator");
+                }
+                Map<String, Double> peak = new LinkedHashMap<>();
+                JsonNode pg = a.get("peakGops");
+                if (pg != null && !pg.isNull()) {
+                    if (!pg.isObject()) {
+                        problem(path + ".peakGops must map a precision (int8, fp16, ...) to giga-operations per second");
+                    } else {
+                        for (Iterator<Map.Entry<String, JsonNode>> it = pg.fields(); it.hasNext(); ) {
+                            Map.Entry<String, JsonNode> e = it.next();
+                            JsonNode v = e.getValue();
+                            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                                problem(path + ".peakGops." + e.getKey() + " must be a number greater than zero, not '" + v.asText() + "'");
+                            } else {
+                                peak.put(e.getKey().toLowerCase(Locale.ROOT), v.asDouble());
+                            }
+                        }
+                    }
+                }
+                if (kind != null && name != null && source != null) {
+                    out.add(new Accelerator(kind, name, peak, source));
+                }
+            }
+            return out;
+        }
+
+        private Constraints constraints(JsonNode n, Long ram, Long externalRam, Long storage) {
+            if (n == null || n.isNull()) {
+                return Constraints.NONE;
+            }
+            if (!n.isObject()) {
+                problem("defaultConstraints must be a mapping with maxModelBytes, maxRamBytes and/or maxLatencyMs");
+                return Constraints.NONE;
+            }
+            unknownFields(n, "defaultConstraints.", CONSTRAINT_FIELDS);
+            Long model = bytes(n, "maxModelBytes", "defaultConstraints.maxModelBytes", false);
+            Long maxRam = bytes(n, "maxRamBytes", "defaultConstraints.maxRamBytes", false);
+            Double latency = null;
+            JsonNode l = n.get("maxLatencyMs");
+            if (l != null && !l.isNull()) {
+                try {
+                    latency = l.isNumber() ? l.asDouble() : Constraints.parseMillis(l.asText());
+                    if (!(latency > 0)) {
+                        problem("defaultConstraints.maxLatencyMs must be greater than zero, not '" + l.asText() + "'");
+                        latency = null;
+                    }
+                } catch (EdgeFitException e) {
+                    problem("defaultConstraints.maxLatencyMs: " + stripPeriod(e.getMessage()));
+                }
+            }
+            if (model != null && storage != null && model > storage) {
+                problem("defaultConstraints.maxModelBytes (" + Constraints.formatBytes(model) + ") is larger than storageBytes ("
+                        + Constraints.formatBytes(storage) + ")");
+            }
+            long allRam = (ram == null ? 0 : ram) + (externalRam == null ? 0 : externalRam);
+            if (maxRam != null && ram != null && maxRam > allRam) {
+                problem("defaultConstraints.maxRamBytes (" + Constraints.formatBytes(maxRam) + ") is larger than the device's RAM ("
+                        + Constraints.formatBytes(allRam) + ")");
+            }
+            return new Constraints(model, maxRam, latency);
+        }
+
+        private Map<String, String> sources(JsonNode n) {
+            if (n == null || n.isNull()) {
+                problem("sources is missing: every figure needs a source (at least " + String.join(", ", REQUIRED_SOURCES) + ")");
+                return null;
+            }
+            if (!n.isObject()) {
+                problem("sources must map each figure (ramBytes, cpu.clockMhz, ...) to the datasheet or page it comes from");
+                return null;
+            }
+            Map<String, String> out = new TreeMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String k = e.getKey();
+                if (!SOURCE_KEYS.contains(k)) {
+                    problem("sources." + k + " names no known field (known: " + String.join(", ", new java.util.TreeSet<>(SOURCE_KEYS)) + ")");
+                    continue;
+                }
+                JsonNode v = e.getValue();
+                if (!v.isValueNode() || v.isNull() || v.asText().isBlank()) {
+                    problem("sources." + k + " is empty: name the datasheet or vendor page");
+                    continue;
+                }
+                out.put(k, v.asText().trim());
+            }
+            return out;
+        }
+
+        // ---- small readers; each reports its own problem ----
+
+        private String text(JsonNode parent, String key, boolean required) {
+            return text(parent, key, key, required);
+        }
+
+        private String text(JsonNode parent, String key, String path, boolean required) {
+            JsonNode v = parent.get(key);
+            if (v == null || v.isNull()) {
+                if (required) {
+                    problem(path + " is missing");
+                }
+                return null;
+            }
+            if (!v.isValueNode() || v.asText().isBlank()) {
+                problem(path + " must be non-empty text");
+                return null;
+            }
+            return v.asText().trim();
+        }
+
+        private Long bytes(JsonNode parent, String key, boolean required) {
+            return bytes(parent, key, key, required);
+        }
+
+        private Long bytes(JsonNode parent, String key, String path, boolean required) {
+            JsonNode v = parent.get(key);
+            if (v == null || v.isNull()) {
+                if (required) {
+                    problem(path + " is missing");
+                }
+                return null;
+            }
+            long b;
+            if (v.isIntegralNumber() && v.canConvertToLong()) {
+                b = v.asLong();
+            } else if (v.isTextual()) {
+                try {
+                    b = Constraints.parseBytes(v.asText());
+                } catch (EdgeFitException e) {
+                    problem(path + ": " + stripPeriod(e.getMessage()));
+                    return null;
+                }
+            } else {
+                problem(path + " must be a whole number of bytes or a size such as 512KiB, not '" + v.asText() + "'");
+                return null;
+            }
+            if (b <= 0) {
+                problem(path + " must be greater than zero, not " + b);
+                return null;
+            }
+            return b;
+        }
+
+        private Long whole(JsonNode parent, String key, String path, boolean required, String unit) {
+            JsonNode v = parent.get(key);
+            if (v == null || v.isNull()) {
+                if (required) {
+                    problem(path + " is missing");
+                }
+                return null;
+            }
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+                problem(path + " must be a whole number of " + unit + " greater than zero, not '" + v.asText() + "'");
+                return null;
+            }
+            return v.asLong();
+        }
+
+        private Double positive(JsonNode parent, String key, String unit) {
+            JsonNode v = parent.get(key);
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                problem(key + " must be a number of " + unit + " greater than zero, not '" + v.asText() + "'");
+                return null;
+            }
+            return v.asDouble();
+        }
+
+        private List<String> strings(JsonNode parent, String key) {
+            return strings(parent, key, key);
+        }
+
+        private List<String> strings(JsonNode parent, String key, String path) {
+            List<String> out = new ArrayList<>();
+            JsonNode v = parent.get(key);
+            if (v == null || v.isNull()) {
+                return out;
+            }
+            if (!v.isArray()) {
+                problem(path + " must be a list, e.g. [a, b]");
+                return out;
+            }
+            for (JsonNode e : v) {
+                if (!e.isValueNode() || e.asText().isBlank()) {
+                    problem(path + " must hold non-empty names only");
+                    return out;
+                }
+                out.add(e.asText().trim().toLowerCase(Locale.ROOT));
+            }
+            return out;
+        }
+
+        private void unknownFields(JsonNode n, String prefix, Set<String> known) {
+            for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!known.contains(f)) {
+                    problem(prefix + f + " is not a known field (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+                }
+            }
+        }
+
+        private void problem(String text) {
+            problems.add(new LoadProblem(file, file + ": " + text + "."));
+        }
+
+        private static String firstLine(String s) {
+            if (s == null) {
+                return "unreadable";
+            }
+            int nl = s.indexOf('\n');
+            return (nl < 0 ? s : s.substring(0, nl)).trim();
+        }
+
+        private static String stripPeriod(String s) {
+            return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+        }
+    }
+}

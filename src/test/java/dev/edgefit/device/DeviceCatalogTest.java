@@ -1,0 +1,245 @@
+package dev.edgefit.device;
+
+import dev.edgefit.common.AppPaths;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.Json;
+import dev.edgefit.device.DeviceCatalog.LoadProblem;
+import dev.edgefit.device.DeviceProfile.AcceleratorKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DeviceCatalogTest {
+    private static final String GOOD = """
+            name: Good Board
+            platform: raspberry_pi
+            cpu: {arch: aarch64, model: Test SoC, cores: 4, clockMhz: 1500}
+            ramBytes: 1GiB
+            storageBytes: 16GB
+            sources:
+              ramBytes: board datasheet
+              storageBytes: board datasheet
+              cpu.cores: board datasheet
+              cpu.clockMhz: board datasheet
+            """;
+
+    @Test
+    void bundledProfilesAllLoadWithoutProblems() {
+        DeviceCatalog c = DeviceCatalog.bundled();
+        assertEquals(List.of(), c.problems());
+        assertEquals(List.of("esp32-s3", "pixel-8", "raspberry-pi-4"), c.profiles().stream().map(DeviceProfile::id).toList());
+        assertEquals(AppPaths.resolve("device-profiles").toAbsolutePath().normalize(), c.directory().toAbsolutePath().normalize());
+    }
+
+    @Test
+    void raspberryPi4Figures() {
+        DeviceProfile p = DeviceCatalog.bundled().find("raspberry-pi-4").orElseThrow();
+        assertEquals(Platform.RASPBERRY_PI, p.platform());
+        assertEquals(4, p.cpu().cores());
+        assertEquals(1500, p.cpu().clockMhz());
+        assertEquals("aarch64", p.cpu().arch());
+        assertEquals(List.of("neon"), p.cpu().simd());
+        assertEquals(4L << 30, p.ramBytes());
+        assertEquals(32_000_000_000L, p.storageBytes());
+        assertEquals(3.0, p.typicalPowerW());
+        assertNull(p.peakPowerW(), "Raspberry Pi publishes no peak power figure");
+        assertNull(p.memoryBandwidthGBs(), "Raspberry Pi publishes no memory bandwidth figure");
+        assertEquals(1, p.accelerators().size());
+        assertEquals(AcceleratorKind.GPU, p.accelerators().get(0).kind());
+        assertTrue(p.accelerators().get(0).peakGops().isEmpty(), "no GPU throughput is published");
+        assertEquals(1L << 30, p.defaultConstraints().maxModelBytes());
+        assertEquals(2L << 30, p.defaultConstraints().maxRamBytes());
+        assertNull(p.defaultConstraints().maxLatencyMs());
+        assertTrue(p.supportsFormat("ONNX"));
+        assertFalse(p.supportsFormat("coreml"));
+        // 4 GiB is not under medium's 4 GiB RAM limit, so the RAM axis makes it high.
+        assertEquals(ResourceClass.HIGH, p.resourceClass());
+        assertTrue(p.source("cpu.clockMhz").contains("1.5GHz"));
+    }
+
+    @Test
+    void pixel8Figures() {
+        DeviceProfile p = DeviceCatalog.bundled().find("pixel-8").orElseThrow();
+        assertEquals(Platform.ANDROID, p.platform());
+        assertEquals(9, p.cpu().cores());
+        assertEquals(2910, p.cpu().clockMhz());
+        assertEquals(3, p.cpu().clusters().size());
+        assertEquals(9, p.cpu().clusters().stream().mapToInt(DeviceProfile.CpuCluster::count).sum());
+        assertEquals(8L << 30, p.ramBytes());
+        assertEquals(128_000_000_000L, p.storageBytes());
+        assertTrue(p.accelerators().stream().anyMatch(a -> a.kind() == AcceleratorKind.TPU && a.peakGops().isEmpty()),
+                "the Tensor G3 TPU is listed without an unpublished throughput");
+        assertNull(p.typicalPowerW());
+        assertEquals(ResourceClass.HIGH, p.resourceClass());
+    }
+
+    @Test
+    void esp32S3Figures() {
+        DeviceProfile p = DeviceCatalog.bundled().find("esp32-s3").orElseThrow();
+        assertEquals(Platform.ESP32, p.platform());
+        assertEquals(2, p.cpu().cores());
+        assertEquals(240, p.cpu().clockMhz());
+        assertEquals("xtensa", p.cpu().arch());
+        assertEquals(512L * 1024, p.ramBytes());
+        assertEquals(8L << 20, p.externalRamBytes());
+        assertEquals(8L << 20, p.storageBytes());
+        assertTrue(p.accelerators().isEmpty());
+        assertEquals(List.of("tflite-micro"), p.formats());
+        assertEquals(4L << 20, p.defaultConstraints().maxModelBytes());
+        assertEquals(ResourceClass.ULTRA_LOW, p.resourceClass());
+    }
+
+    @Test
+    void everyBundledFigureHasASource() {
+        for (DeviceProfile p : DeviceCatalog.bundled().profiles()) {
+            for (String k : DeviceCatalog.REQUIRED_SOURCES) {
+                assertTrue(p.source(k) != null && !p.source(k).isBlank(), p.id() + " has no source for " + k);
+            }
+            p.accelerators().forEach(a -> assertFalse(a.source().isBlank(), p.id() + " " + a.name()));
+            if (p.externalRamBytes() != null) {
+                assertTrue(p.sources().containsKey("externalRamBytes"), p.id());
+            }
+        }
+    }
+
+    @Test
+    void brokenAndIncompleteFilesAreReportedAndTheGoodOneStillLoads(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("good.yaml"), GOOD);
+        Files.writeString(dir.resolve("broken.yaml"), "name: Broken\nplatform: [esp32\ncpu: {cores: 2\n");
+        Files.writeString(dir.resolve("incomplete.yaml"), GOOD.replace("ramBytes: 1GiB\n", "").replace("  ramBytes: board datasheet\n", ""));
+        Files.writeString(dir.resolve("readme.txt"), "not a profile");
+
+        DeviceCatalog c = DeviceCatalog.load(dir);
+
+        assertEquals(List.of("good"), c.profiles().stream().map(DeviceProfile::id).toList());
+        assertEquals(1L << 30, c.find("good").orElseThrow().ramBytes());
+        assertTrue(c.find("incomplete").isEmpty());
+
+        LoadProblem broken = only(c, "broken.yaml");
+        assertTrue(broken.message().startsWith(dir.resolve("broken.yaml") + ": is not valid YAML at line "), broken.message());
+
+        LoadProblem incomplete = only(c, "incomplete.yaml");
+        assertEquals(dir.resolve("incomplete.yaml") + ": ramBytes is missing.", incomplete.message());
+        assertEquals(2, c.problems().size());
+    }
+
+    @Test
+    void unknownPlatformMissingSourceAndBadNumbersNameTheField(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("a.yaml"), GOOD.replace("platform: raspberry_pi", "platform: windows_phone"));
+        Files.writeString(dir.resolve("b.yaml"), GOOD.replace("  cpu.clockMhz: board datasheet\n", ""));
+        Files.writeString(dir.resolve("c.yaml"), GOOD.replace("clockMhz: 1500", "clockMhz: fast"));
+        Files.writeString(dir.resolve("d.yaml"), GOOD.replace("storageBytes: 16GB", "storageBytes: 16 GigaBytes"));
+        Files.writeString(dir.resolve("e.yaml"), GOOD + "memoryBandwidthGBs: 12.8\n");
+        Files.writeString(dir.resolve("f.yaml"), GOOD + "ramByte: 2GiB\n");
+
+        DeviceCatalog c = DeviceCatalog.load(dir);
+        assertTrue(c.profiles().isEmpty());
+        assertTrue(only(c, "a.yaml").message().contains("platform 'windows_phone' is unknown (known: android, ios, raspberry_pi"));
+        assertTrue(only(c, "b.yaml").message().contains("cpu.clockMhz has no source"));
+        assertTrue(only(c, "c.yaml").message().contains("cpu.clockMhz must be a whole number of MHz greater than zero, not 'fast'"));
+        assertTrue(only(c, "d.yaml").message().contains("storageBytes: '16 GigaBytes' is not a size"));
+        assertTrue(only(c, "e.yaml").message().contains("memoryBandwidthGBs has no source"));
+        assertTrue(only(c, "f.yaml").message().contains("ramByte is not a known field"));
+    }
+
+    @Test
+    void clustersMustAgreeWithCoresAndClock(@TempDir Path dir) throws IOException {
+        String withClusters = GOOD.replace("cpu: {arch: aarch64, model: Test SoC, cores: 4, clockMhz: 1500}", """
+                cpu:
+                  arch: aarch64
+                  model: Test SoC
+                  cores: 4
+                  clockMhz: 1500
+                  clusters:
+                    - {core: Big, count: 1, clockMhz: 1800}
+                    - {core: Little, count: 2, clockMhz: 1000}""") + "  cpu.clusters: board datasheet\n";
+        Files.writeString(dir.resolve("x.yaml"), withClusters);
+        DeviceCatalog c = DeviceCatalog.load(dir);
+        List<String> messages = c.problems().stream().map(LoadProblem::message).toList();
+        assertTrue(messages.contains(dir.resolve("x.yaml") + ": cpu.clusters add up to 3 cores but cpu.cores is 4."), messages.toString());
+        assertTrue(messages.contains(dir.resolve("x.yaml") + ": cpu.clockMhz is 1500 but the fastest of cpu.clusters runs at 1800 MHz."), messages.toString());
+    }
+
+    @Test
+    void defaultConstraintsMustFitTheDevice(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("x.yaml"), GOOD + "defaultConstraints: {maxModelBytes: 32GB, maxRamBytes: 512MiB, maxLatencyMs: 20ms}\n");
+        Files.writeString(dir.resolve("y.yaml"), GOOD + "defaultConstraints: {maxModelBytes: 1GB, maxRamBytes: 512MiB, maxLatencyMs: 20ms}\n");
+        DeviceCatalog c = DeviceCatalog.load(dir);
+        assertTrue(only(c, "x.yaml").message().contains("defaultConstraints.maxModelBytes (32 GB) is larger than storageBytes (16 GB)"));
+        Constraints y = c.find("y").orElseThrow().defaultConstraints();
+        assertEquals(new Constraints(1_000_000_000L, 512L << 20, 20.0), y);
+    }
+
+    @Test
+    void duplicateKeysAndEmptyFilesAreProblems(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("dup.yaml"), GOOD + "ramBytes: 2GiB\n");
+        Files.writeString(dir.resolve("empty.yaml"), "");
+        DeviceCatalog c = DeviceCatalog.load(dir);
+        assertTrue(only(c, "dup.yaml").message().contains("is not valid YAML"), only(c, "dup.yaml").message());
+        assertTrue(only(c, "dup.yaml").message().contains("ramBytes"), only(c, "dup.yaml").message());
+        assertTrue(only(c, "empty.yaml").message().contains("is empty"));
+    }
+
+    @Test
+    void missingFolderIsOneProblem(@TempDir Path dir) {
+        DeviceCatalog c = DeviceCatalog.load(dir.resolve("nope"));
+        assertTrue(c.profiles().isEmpty());
+        assertEquals(1, c.problems().size());
+        assertTrue(c.problems().get(0).message().contains("does not exist"));
+    }
+
+    @Test
+    void loadFileThrowsTheFirstProblem(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("incomplete.yaml");
+        Files.writeString(f, GOOD.replace("name: Good Board\n", ""));
+        EdgeFitException e = assertThrows(EdgeFitException.class, () -> DeviceCatalog.loadFile(f));
+        assertEquals(f + ": name is missing.", e.getMessage());
+        assertEquals(EdgeFitException.Kind.BAD_PARAMETER, e.kind());
+    }
+
+    @Test
+    void writtenProfilesReadBackEqual(@TempDir Path dir) {
+        for (DeviceProfile p : DeviceCatalog.bundled().profiles()) {
+            Path f = DeviceCatalog.write(p, dir);
+            assertEquals(p.id() + ".yaml", f.getFileName().toString());
+            assertEquals(p, DeviceCatalog.loadFile(f));
+        }
+        assertEquals(3, DeviceCatalog.load(dir).profiles().size());
+    }
+
+    @Test
+    void jsonUsesLowerCaseNamesAndIncludesTheDerivedClass() {
+        String json = Json.write(DeviceCatalog.bundled().find("esp32-s3").orElseThrow());
+        assertTrue(json.contains("\"platform\" : \"esp32\""), json);
+        assertTrue(json.contains("\"resourceClass\" : \"ultra_low\""), json);
+        assertFalse(json.contains("peakPowerW"), "absent figures are left out: " + json);
+        assertTrue(json.contains("\"maxModelBytes\" : 4194304"), json);
+        assertFalse(json.contains("\"empty\""), json);
+    }
+
+    @Test
+    void plusAddsOrReplacesById() {
+        DeviceCatalog c = DeviceCatalog.bundled();
+        DeviceProfile host = HostInfo.detect().thisMachine();
+        DeviceCatalog d = c.plus(host).plus(host);
+        assertEquals(c.profiles().size() + 1, d.profiles().size());
+        assertEquals(host, d.find(HostInfo.THIS_MACHINE).orElseThrow());
+    }
+
+    private static LoadProblem only(DeviceCatalog c, String fileName) {
+        List<LoadProblem> l = c.problems().stream().filter(p -> p.file().getFileName().toString().equals(fileName)).toList();
+        assertEquals(1, l.size(), "problems for " + fileName + ": " + l);
+        assertTrue(l.get(0).message().contains(fileName), l.get(0).message());
+        return l.get(0);
+    }
+}
