@@ -22,6 +22,7 @@ public final class GraphBuilder {
     private final Set<String> names;
     private final List<NodeProto> nodes = new ArrayList<>();
     private final Map<String, TensorProto> initializers;
+    private final Map<String, Long> extraOpsets = new LinkedHashMap<>();
 
     public GraphBuilder(ModelSnapshot source) {
         this.source = source;
@@ -63,6 +64,11 @@ public final class GraphBuilder {
         return name;
     }
 
+    /** Declares an operator domain the new nodes use, e.g. "com.microsoft" version 1. */
+    public void requireOpset(String domain, long version) {
+        extraOpsets.merge(domain, version, Math::max);
+    }
+
     /** Removes an initializer, e.g. because a node now produces a value of the same name. */
     public void removeInitializer(String name) {
         initializers.remove(name);
@@ -99,6 +105,18 @@ public final class GraphBuilder {
                 gb.removeInput(i);
             }
         }
-        return source.derive(source.proto().toBuilder().setGraph(gb).build(), label);
+        var mb = source.proto().toBuilder().setGraph(gb);
+        extraOpsets.forEach((domain, version) -> {
+            for (int i = 0; i < mb.getOpsetImportCount(); i++) {
+                if (mb.getOpsetImport(i).getDomain().equals(domain)) {
+                    if (mb.getOpsetImport(i).getVersion() < version) {
+                        mb.setOpsetImport(i, mb.getOpsetImport(i).toBuilder().setVersion(version));
+                    }
+                    return;
+                }
+            }
+            mb.addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(version));
+        });
+        return source.derive(mb.build(), label);
     }
 }

@@ -1,11 +1,11 @@
 package dev.edgefit.compress;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.Nodes;
 import dev.edgefit.model.Tensors;
 
 import java.util.HashMap;
@@ -77,7 +77,7 @@ public final class Int8Dynamic implements Technique {
                 emitMatMul(g, n, n.getInput(0), q, n.getOutput(0), quantizedActivations);
                 changed++;
             } else if (w != null && n.getOpType().equals("Gemm") && plainGemm(n)) {
-                boolean transB = attr(n, "transB", 0) == 1;
+                boolean transB = Nodes.intAttr(n, "transB", 0) == 1;
                 String[] q = quantizedWeights.computeIfAbsent(w.getName() + (transB ? "#T" : ""), k -> quantizeColumns(g, w, transB, perChannel, qmax));
                 boolean hasBias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
                 String out = hasBias ? g.fresh(n.getOutput(0) + "_nobias") : n.getOutput(0);
@@ -86,7 +86,7 @@ public final class Int8Dynamic implements Technique {
                     g.add("Add", null, n.getName() + "_bias", List.of(out, n.getInput(2)), List.of(n.getOutput(0)));
                 }
                 changed++;
-            } else if (embeddings && n.getOpType().equals("Gather") && attr(n, "axis", 0) == 0
+            } else if (embeddings && n.getOpType().equals("Gather") && Nodes.intAttr(n, "axis", 0) == 0
                     && inits.containsKey(n.getInput(0)) && Tensors.dtype(inits.get(n.getInput(0))) == DType.FLOAT
                     && inits.get(n.getInput(0)).getDimsCount() == 2 && inits.get(n.getInput(0)).getDims(1) >= 16
                     && Tensors.elementCount(inits.get(n.getInput(0))) >= Math.max(minElements, 1024)) {
@@ -125,7 +125,7 @@ public final class Int8Dynamic implements Technique {
     }
 
     private static boolean plainGemm(NodeProto n) {
-        return attr(n, "transA", 0) == 0 && attrF(n, "alpha", 1f) == 1f && attrF(n, "beta", 1f) == 1f;
+        return Nodes.intAttr(n, "transA", 0) == 0 && Nodes.floatAttr(n, "alpha", 1f) == 1f && Nodes.floatAttr(n, "beta", 1f) == 1f;
     }
 
     private static void emitMatMul(GraphBuilder g, NodeProto n, String x, String[] q, String out, Map<String, String[]> acts) {
@@ -198,23 +198,5 @@ public final class Int8Dynamic implements Technique {
         String qn = g.addInitializer(Tensors.int8(t.getName() + "_quantized", new long[] {rows, cols}, q));
         String sn = g.addInitializer(Tensors.floats(t.getName() + "_row_scale", new long[] {rows, 1}, scale));
         return new String[] {qn, sn};
-    }
-
-    private static long attr(NodeProto n, String name, long def) {
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals(name)) {
-                return a.getI();
-            }
-        }
-        return def;
-    }
-
-    private static float attrF(NodeProto n, String name, float def) {
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals(name)) {
-                return a.getF();
-            }
-        }
-        return def;
     }
 }

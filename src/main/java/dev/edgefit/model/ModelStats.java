@@ -123,11 +123,10 @@ public record ModelStats(long parameters, long quantizedElements, long weightByt
             }
             case "MatMulNBits" -> {
                 long[] out = n.getOutputCount() > 0 ? shapes.get(n.getOutput(0)) : null;
-                Long k = intAttr(n, "K");
-                if (out == null || k == null) {
+                if (out == null || !Nodes.hasAttr(n, "K")) {
                     return null;
                 }
-                return product(out) * k;
+                return product(out) * Nodes.intAttr(n, "K", 0);
             }
             case "Gemm" -> {
                 long[] a = shapeOf(n, 0, shapes, inits);
@@ -135,8 +134,7 @@ public record ModelStats(long parameters, long quantizedElements, long weightByt
                 if (a == null || out == null || a.length != 2) {
                     return null;
                 }
-                Long transA = intAttr(n, "transA");
-                long k = transA != null && transA == 1 ? a[0] : a[1];
+                long k = Nodes.intAttr(n, "transA", 0) == 1 ? a[0] : a[1];
                 return product(out) * k;
             }
             default -> {
@@ -155,15 +153,6 @@ public record ModelStats(long parameters, long quantizedElements, long weightByt
             return Tensors.dims(t);
         }
         return shapes.get(name);
-    }
-
-    private static Long intAttr(NodeProto n, String name) {
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals(name)) {
-                return a.getI();
-            }
-        }
-        return null;
     }
 
     private static long product(long[] s) {
