@@ -112,7 +112,8 @@ public record HostInfo(String cpuModel, int physicalCores, int logicalCores, lon
     /**
      * A profile of this machine with id {@value #THIS_MACHINE}: every figure measured here. Its platform is
      * the closest of the eight (see {@link #platformFor}); it runs ONNX Runtime, which is what EdgeFit
-     * measures with.
+     * measures with. Its storageBytes is 0 (with no source) in the rare case that the file system size
+     * could not be read, and its clock is null (with no source) when the OS reports none.
      */
     public DeviceProfile thisMachine() {
         Map<String, String> sources = new LinkedHashMap<>();
