@@ -38,10 +38,23 @@ public final class OrtRunner implements Runner {
     private final List<TensorSpec> outputs;
 
     public OrtRunner(Path file, RunnerOptions options) {
+        this(file, open(file, null, options, null, false));
+    }
+
+    private OrtRunner(Path file, OrtSession session) {
         this.file = file;
-        this.session = open(file, options, null, false);
+        this.session = session;
         this.inputs = specs(session, true);
         this.outputs = specs(session, false);
+    }
+
+    /**
+     * A runner over a snapshot held in memory, for work inside a technique (calibration). Measurements of an
+     * artifact always load the written file instead.
+     */
+    public static OrtRunner inMemory(dev.edgefit.model.ModelSnapshot model, RunnerOptions options) {
+        Path name = model.origin() != null ? model.origin() : Path.of(model.label());
+        return new OrtRunner(name, open(name, model.proto().toByteArray(), options, null, false));
     }
 
     private static volatile OrtEnvironment environment;
@@ -95,7 +108,7 @@ public final class OrtRunner implements Runner {
         if (level == RunnerOptions.OptLevel.ALL) {
             throw EdgeFitException.badParameter("Optimisation level ALL makes hardware-specific graphs; use BASIC or EXTENDED for an artifact.");
         }
-        OrtSession s = open(source, new RunnerOptions(1, level), target, ortFormat);
+        OrtSession s = open(source, null, new RunnerOptions(1, level), target, ortFormat);
         try {
             s.close();
         } catch (OrtException e) {
@@ -103,7 +116,7 @@ public final class OrtRunner implements Runner {
         }
     }
 
-    private static OrtSession open(Path file, RunnerOptions options, Path optimizedOut, boolean ortFormat) {
+    private static OrtSession open(Path file, byte[] bytes, RunnerOptions options, Path optimizedOut, boolean ortFormat) {
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (options.threads() > 0) {
@@ -122,7 +135,7 @@ public final class OrtRunner implements Runner {
                     so.addConfigEntry("session.save_model_format", "ORT");
                 }
             }
-            return env().createSession(file.toAbsolutePath().toString(), so);
+            return bytes != null ? env().createSession(bytes, so) : env().createSession(file.toAbsolutePath().toString(), so);
         } catch (OrtException e) {
             throw translate(file, e);
         }
