@@ -8,4 +8,8 @@ public record TechniqueContext(Progress progress, Dataset data) {
     public static TechniqueContext of(Progress p) {
         return new TechniqueContext(p, null);
     }
+
+    public TechniqueContext withProgress(Progress p) {
+        return new TechniqueContext(p, data);
+    }
 }

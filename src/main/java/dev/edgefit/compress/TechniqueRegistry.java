@@ -6,7 +6,8 @@ import java.util.List;
 
 /** Every technique EdgeFit offers, in the order the GUI lists them. Add a new technique here. */
 public final class TechniqueRegistry {
-    private static final List<Technique> ALL = List.of(new Int8Dynamic(), new Int4WeightOnly(), new Fp16(), new BinaryWeights(), new LayerFusion());
+    private static final List<Technique> ALL = List.of(
+            new Int8Dynamic(), new Int8Static(), new Int4WeightOnly(), new Fp16(), new BinaryWeights(), new LayerFusion());
 
     private TechniqueRegistry() {
     }

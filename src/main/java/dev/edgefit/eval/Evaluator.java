@@ -144,27 +144,34 @@ public final class Evaluator {
         private final long seed;
 
         public Inputs(Path modelFile, Runner runner, EvalConfig cfg) {
+            this(modelFile.getFileName().toString(), runner.inputs(), cfg.data() == null ? OnnxModels.load(modelFile) : null, cfg);
+        }
+
+        /** Inputs for a snapshot in memory (calibration inside a technique). */
+        public Inputs(ModelSnapshot model, EvalConfig cfg) {
+            this(model.label(), model.inputs(), model, cfg);
+        }
+
+        private Inputs(String modelName, List<TensorSpec> ins, ModelSnapshot snap, EvalConfig cfg) {
             this.data = cfg.data();
             this.seed = cfg.seed();
             if (data != null) {
-                List<TensorSpec> ins = runner.inputs();
                 if (ins.size() != 1 || ins.get(0).dtype() != DType.FLOAT) {
                     throw new EdgeFitException(EdgeFitException.Kind.BAD_DATASET, data.source() + ": this dataset gives one float image per sample, but "
-                            + modelFile.getFileName() + " takes " + ins + ".");
+                            + modelName + " takes " + ins + ".");
                 }
                 this.input = ins.get(0);
-                checkShape(modelFile, input, data);
+                checkShape(modelName, input, data);
                 this.batchable = input.shape()[0] < 0;
                 this.generator = null;
             } else {
                 this.input = null;
                 this.batchable = false;
-                ModelSnapshot snap = OnnxModels.load(modelFile);
                 this.generator = new InputGenerator(snap, cfg.shapes());
             }
         }
 
-        static void checkShape(Path modelFile, TensorSpec input, Dataset data) {
+        static void checkShape(String modelName, TensorSpec input, Dataset data) {
             long[] want = input.shape();
             long[] have = data.sampleShape();
             boolean ok = want.length == have.length + 1;
@@ -173,7 +180,7 @@ public final class Evaluator {
             }
             if (!ok) {
                 throw new EdgeFitException(EdgeFitException.Kind.BAD_DATASET, data.source() + ": samples have shape "
-                        + shapeText(have) + ", but input '" + input.name() + "' of " + modelFile.getFileName()
+                        + shapeText(have) + ", but input '" + input.name() + "' of " + modelName
                         + " expects " + input.shapeText() + " (batch first).");
             }
         }

@@ -1,0 +1,273 @@
+package dev.edgefit.compress;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.eval.EvalConfig;
+import dev.edgefit.eval.Evaluator;
+import dev.edgefit.model.DType;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.Nodes;
+import dev.edgefit.model.Tensors;
+import dev.edgefit.runtime.Tensor;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * int8 static quantization in QDQ form: activations get a QuantizeLinear/DequantizeLinear pair with a scale fixed by
+ * calibration; Conv/MatMul/Gemm weights are int8 per output channel; biases int32 with scale = input scale x weight
+ * scale. Runtimes that understand QDQ (ONNX Runtime, TensorRT, the TFLite converter) run the integer kernels;
+ * others still run it in float. BatchNormalization is folded into Conv first so that it does not split Conv from
+ * its quantized output.
+ */
+public final class Int8Static implements Technique {
+    public static final String ID = "int8-static";
+    static final String DEFAULT_OPS = "Conv,MatMul,Gemm,Relu,Clip,MaxPool,AveragePool,GlobalAveragePool,Add,Flatten";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String displayName() {
+        return "int8 static (calibrated, QDQ)";
+    }
+
+    @Override
+    public String description() {
+        return "Quantizes weights (int8 per channel) and activations (int8 ranges from calibration data) in QDQ form; "
+                + "biases become int32. Integer kernels end to end where the runtime supports QDQ.";
+    }
+
+    @Override
+    public List<ParamSpec> params() {
+        return List.of(
+                ParamSpec.choice("calibration", "minmax", List.of("minmax", "percentile", "entropy"), "How activation ranges are chosen from the calibration data."),
+                ParamSpec.decimal("percentile", 99.99, 90, 100, "For calibration=percentile: the percentile kept at each tail."),
+                ParamSpec.integer("samples", 200, 1, 100_000, "Calibration samples (from the dataset, or generated inputs when there is none)."),
+                ParamSpec.choice("activations", "asymmetric", List.of("asymmetric", "symmetric"), "uint8 activations with a zero point, or int8 symmetric."),
+                ParamSpec.bool("per-channel", true, "One weight scale per output channel (true) or per tensor (false)."),
+                ParamSpec.text("op-types", DEFAULT_OPS, "Operator types whose inputs and outputs are quantized."),
+                ParamSpec.text("exclude", "", "Node names or operator types to leave in float, comma separated."));
+    }
+
+    @Override
+    public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+        if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
+                    + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")
+                    + " or later; this model declares opset " + original.opset() + ".");
+        }
+        ModelSnapshot input = foldBatchNorm(original, ctx);
+        Set<String> opTypes = csv(params.getString("op-types"));
+        Set<String> exclude = csv(params.getString("exclude"));
+        boolean symmetric = params.getString("activations").equals("symmetric");
+        boolean perChannel = params.getBool("per-channel");
+        Map<String, TensorProto> inits = input.initializers();
+        Set<String> graphOutputs = new HashSet<>();
+        input.graph().getOutputList().forEach(o -> graphOutputs.add(o.getName()));
+
+        // which activation tensors get a Q/DQ pair: the float inputs of the chosen nodes (an output is quantized
+        // when it feeds another chosen node; quantizing every output would add noise where nothing runs in int8)
+        Set<String> floatValues = floatActivations(input);
+        Set<String> acts = new LinkedHashSet<>();
+        List<NodeProto> chosen = input.graph().getNodeList().stream()
+                .filter(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName()) && !exclude.contains(n.getOpType())).toList();
+        for (NodeProto n : chosen) {
+            for (String in : n.getInputList()) {
+                if (floatValues.contains(in) && !inits.containsKey(in)) {
+                    acts.add(in);
+                }
+            }
+        }
+        if (chosen.isEmpty() || acts.isEmpty()) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": no layer to quantize among the operator types "
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + ".");
+        }
+
+        // calibration
+        int n = params.getInt("samples");
+        EvalConfig cfg = EvalConfig.defaults().withData(ctx.data());
+        List<Map<String, Tensor>> samples = new Evaluator.Inputs(original, cfg).samples(n);
+        ActivationRanges.Method method = ActivationRanges.Method.valueOf(params.getString("calibration").toUpperCase(Locale.ROOT));
+        Map<String, float[]> ranges = ActivationRanges.collect(input, acts, samples, method, params.getDouble("percentile"),
+                ctx.progress().slice(0, 0.8));
+
+        GraphBuilder g = new GraphBuilder(input);
+        Map<String, String> dq = new HashMap<>();           // activation -> its dequantized name
+        Map<String, Float> actScale = new HashMap<>();
+        Map<String, String[]> qdqNames = new HashMap<>();
+        for (String a : acts) {
+            float[] r = ranges.get(a);
+            if (r == null) {
+                continue;
+            }
+            float lo = Math.min(r[0], 0f);
+            float hi = Math.max(r[1], 0f);
+            float scale;
+            TensorProto zp;
+            if (symmetric) {
+                float m = Math.max(Math.abs(lo), Math.abs(hi));
+                scale = m == 0 ? 1f : m / 127f;
+                zp = Tensors.int8(a + "_zero_point", new long[0], new byte[] {0});
+            } else {
+                scale = hi == lo ? 1f : (hi - lo) / 255f;
+                int z = Math.max(0, Math.min(255, Math.round(-lo / scale)));
+                zp = Tensors.uint8(a + "_zero_point", new long[0], new byte[] {(byte) z});
+            }
+            String sn = g.addInitializer(Tensors.floats(a + "_scale", new long[0], new float[] {scale}));
+            String zn = g.addInitializer(zp);
+            actScale.put(a, scale);
+            dq.put(a, g.fresh(a + "_DequantizeLinear_Output"));
+            qdqNames.put(a, new String[] {sn, zn, g.fresh(a + "_QuantizeLinear_Output")});
+        }
+
+        // graph inputs that are quantized get their Q/DQ before any node
+        Set<String> graphInputs = new HashSet<>();
+        input.inputs().forEach(s -> graphInputs.add(s.name()));
+        for (String a : dq.keySet()) {
+            if (graphInputs.contains(a)) {
+                emitQdq(g, a, qdqNames.get(a), dq.get(a));
+            }
+        }
+        int weights = 0;
+        int done = 0;
+        List<NodeProto> all = input.graph().getNodeList();
+        for (NodeProto node : all) {
+            ctx.progress().checkCancelled();
+            ctx.progress().update(0.8 + 0.2 * ++done / all.size(), "Quantizing " + node.getName());
+            NodeProto.Builder nb = node.toBuilder();
+            for (int i = 0; i < nb.getInputCount(); i++) {
+                String in = nb.getInput(i);
+                if (dq.containsKey(in)) {
+                    nb.setInput(i, dq.get(in));
+                }
+            }
+            boolean weighted = chosen.contains(node) && (node.getOpType().equals("Conv") || node.getOpType().equals("MatMul")
+                    || node.getOpType().equals("Gemm")) && node.getInputCount() >= 2 && inits.containsKey(node.getInput(1))
+                    && Tensors.dtype(inits.get(node.getInput(1))) == DType.FLOAT && inits.get(node.getInput(1)).getDimsCount() >= 2;
+            if (weighted && (!node.getOpType().equals("Gemm") || (Nodes.intAttr(node, "transA", 0) == 0
+                    && Nodes.floatAttr(node, "alpha", 1f) == 1f && Nodes.floatAttr(node, "beta", 1f) == 1f))) {
+                TensorProto w = inits.get(node.getInput(1));
+                int axis = node.getOpType().equals("Conv") || (node.getOpType().equals("Gemm") && Nodes.intAttr(node, "transB", 0) == 1) ? 0 : 1;
+                QuantizedWeight qw = quantizeWeight(g, w, axis, perChannel);
+                nb.setInput(1, qw.name());
+                float[] ws = qw.scales();
+                Float xs = actScale.get(node.getInput(0));
+                if (node.getInputCount() > 2 && !node.getInput(2).isEmpty() && inits.containsKey(node.getInput(2)) && xs != null
+                        && inits.get(node.getInput(2)).getDimsCount() == 1) {
+                    nb.setInput(2, quantizeBias(g, inits.get(node.getInput(2)), xs, ws));
+                }
+                weights++;
+            }
+            g.keep(nb.build());
+            for (String out : node.getOutputList()) {
+                if (dq.containsKey(out)) {
+                    emitQdq(g, out, qdqNames.get(out), dq.get(out));
+                }
+            }
+        }
+        ctx.progress().update(1.0, "Quantized " + dq.size() + " activations and " + weights + " weights");
+        return g.build(ID);
+    }
+
+    record QuantizedWeight(String name, float[] scales) {
+    }
+
+    private static void emitQdq(GraphBuilder g, String a, String[] names, String dqName) {
+        g.add("QuantizeLinear", null, a + "_QuantizeLinear", List.of(a, names[0], names[1]), List.of(names[2]));
+        g.add("DequantizeLinear", null, a + "_DequantizeLinear", List.of(names[2], names[0], names[1]), List.of(dqName));
+    }
+
+    /** int8 symmetric weights, per channel along {@code axis}; returns the dequantized value's name. */
+    private static QuantizedWeight quantizeWeight(GraphBuilder g, TensorProto w, int axis, boolean perChannel) {
+        float[] v = Tensors.toFloats(w);
+        long[] dims = Tensors.dims(w);
+        int channels = perChannel ? (int) dims[axis] : 1;
+        int inner = 1;
+        for (int d = axis + 1; d < dims.length; d++) {
+            inner *= (int) dims[d];
+        }
+        float[] scale = new float[channels];
+        for (int i = 0; i < v.length; i++) {
+            int c = perChannel ? (i / inner) % channels : 0;
+            scale[c] = Math.max(scale[c], Math.abs(v[i]));
+        }
+        for (int c = 0; c < channels; c++) {
+            scale[c] = scale[c] == 0 ? 1f : scale[c] / 127f;
+        }
+        byte[] q = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            int c = perChannel ? (i / inner) % channels : 0;
+            q[i] = (byte) Math.max(-127, Math.min(127, Math.round(v[i] / scale[c])));
+        }
+        String qn = g.addInitializer(Tensors.int8(w.getName() + "_quantized", dims, q));
+        String sn = g.addInitializer(Tensors.floats(w.getName() + "_scale", perChannel ? new long[] {channels} : new long[0], scale));
+        String zn = g.addInitializer(Tensors.int8(w.getName() + "_zero_point", perChannel ? new long[] {channels} : new long[0], new byte[channels]));
+        String out = g.fresh(w.getName() + "_DequantizeLinear_Output");
+        if (perChannel) {
+            g.add("DequantizeLinear", null, w.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out), GraphBuilder.intAttr("axis", axis));
+        } else {
+            g.add("DequantizeLinear", null, w.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out));
+        }
+        return new QuantizedWeight(out, scale);
+    }
+
+    /** int32 bias with scale = activation scale x weight scale (per channel). */
+    private static String quantizeBias(GraphBuilder g, TensorProto b, float xScale, float[] wScale) {
+        float[] v = Tensors.toFloats(b);
+        float[] scale = new float[v.length];
+        int[] q = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            scale[i] = xScale * wScale[wScale.length == 1 ? 0 : i];
+            q[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.round((double) v[i] / scale[i])));
+        }
+        String qn = g.addInitializer(Tensors.int32(b.getName() + "_quantized", new long[] {v.length}, q));
+        String sn = g.addInitializer(Tensors.floats(b.getName() + "_scale", new long[] {v.length}, scale));
+        String zn = g.addInitializer(Tensors.int32(b.getName() + "_zero_point", new long[] {v.length}, new int[v.length]));
+        String out = g.fresh(b.getName() + "_DequantizeLinear_Output");
+        g.add("DequantizeLinear", null, b.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out), GraphBuilder.intAttr("axis", 0));
+        return out;
+    }
+
+    private static ModelSnapshot foldBatchNorm(ModelSnapshot m, TechniqueContext ctx) {
+        boolean hasBn = m.graph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("BatchNormalization"));
+        if (!hasBn) {
+            return m;
+        }
+        LayerFusion f = new LayerFusion();
+        try {
+            return f.apply(m, Params.defaults(f), ctx.withProgress(ctx.progress().slice(0, 0)));
+        } catch (EdgeFitException e) {
+            return m;
+        }
+    }
+
+    /** Values that are float tensors: graph inputs of float type and outputs of nodes other than shape arithmetic. */
+    private static Set<String> floatActivations(ModelSnapshot m) {
+        Set<String> out = new HashSet<>();
+        m.inputs().stream().filter(s -> s.dtype() == DType.FLOAT).forEach(s -> out.add(s.name()));
+        Set<String> nonFloat = Set.of("Shape", "Size", "ArgMax", "ArgMin", "NonZero", "Cast", "Equal", "Greater", "Less", "Not", "And", "Or");
+        for (NodeProto n : m.graph().getNodeList()) {
+            if (!nonFloat.contains(n.getOpType())) {
+                out.addAll(n.getOutputList());
+            }
+        }
+        out.remove("");
+        return out;
+    }
+
+    private static Set<String> csv(String s) {
+        Set<String> out = new LinkedHashSet<>();
+        Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).forEach(out::add);
+        return out;
+    }
+}
