@@ -30,6 +30,11 @@ import java.util.function.Consumer;
  * each one applies a technique to the current snapshot, writes the artifact into the work folder, measures
  * that file (accuracy or fidelity against the source, latency, size) and publishes events. The source file is
  * never written. A step can be reverted: the next step then starts from the step before it.
+ * <p>
+ * The acceptance rule: a step whose retention (accuracy over the original's, or without labels its mean cosine
+ * to the original's outputs) falls below the threshold (default 0.95, as the seed article keeps a technique only
+ * if accuracy retention stays at or above 0.95) is marked REJECTED with the reason, and the next step starts
+ * from the previous snapshot. The user can keep it anyway.
  */
 public final class Experiment implements AutoCloseable {
     private final Path sourceFile;
@@ -37,6 +42,8 @@ public final class Experiment implements AutoCloseable {
     private final Dataset data;
     private final EvalConfig evalConfig;
     private final Path workDir;
+    private volatile double threshold = DEFAULT_THRESHOLD;
+    public static final double DEFAULT_THRESHOLD = 0.95;
     private final List<Step> steps = new CopyOnWriteArrayList<>();
     private final List<Consumer<PipelineEvent>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -72,6 +79,18 @@ public final class Experiment implements AutoCloseable {
 
     public Path workDir() {
         return workDir;
+    }
+
+    /** Minimum retention for a step to be kept automatically; 0 keeps every step. */
+    public void setThreshold(double t) {
+        if (t < 0 || t > 1 || Double.isNaN(t)) {
+            throw EdgeFitException.badParameter("The acceptance threshold must be between 0 and 1, not " + t + ".");
+        }
+        threshold = t;
+    }
+
+    public double threshold() {
+        return threshold;
     }
 
     public List<Step> steps() {
@@ -112,11 +131,22 @@ public final class Experiment implements AutoCloseable {
         if (index == 0) {
             throw EdgeFitException.badParameter("The original model cannot be reverted.");
         }
-        if (s.status() == Step.Status.DONE) {
-            Step r = s.withStatus(Step.Status.REVERTED);
+        if (s.status() == Step.Status.DONE || s.status() == Step.Status.REJECTED) {
+            Step r = s.withStatus(Step.Status.REVERTED, "Reverted by the user.");
             steps.set(index, r);
             publish(new PipelineEvent.StepReverted(index, r));
         }
+    }
+
+    /** Keeps a rejected step against the acceptance rule: the next step builds on it. */
+    public void keep(int index) {
+        Step s = steps.get(index);
+        if (s.status() != Step.Status.REJECTED) {
+            throw EdgeFitException.badParameter("Step " + index + " was not rejected; only a rejected step can be kept.");
+        }
+        Step k = s.withStatus(Step.Status.DONE, "Kept by the user below the threshold: " + s.note());
+        steps.set(index, k);
+        publish(new PipelineEvent.StepKept(index, k));
     }
 
     /** A running step: its result, and a way to cancel it. */
@@ -188,7 +218,15 @@ public final class Experiment implements AutoCloseable {
             progress.checkCancelled();
             EvalConfig cfg = technique == null ? evalConfig : evalConfig.withReference(sourceFile);
             Metrics m = Evaluator.evaluate(artifact, cfg, progress.slice(technique == null ? 0 : 0.3, 1.0));
-            Step step = new Step(index, id, display, values, Step.Status.DONE, snap, artifact, m, null, applyMs);
+            Double retention = technique == null ? Double.valueOf(1.0) : retention(steps.get(0).metrics(), m);
+            Step.Status status = Step.Status.DONE;
+            String note = null;
+            if (technique != null && retention != null && retention < threshold) {
+                status = Step.Status.REJECTED;
+                note = String.format(java.util.Locale.ROOT, "%s retention %.4f is below the threshold %.2f; the next step starts from step %d.",
+                        m.accuracy() != null ? "Accuracy" : "Output cosine", retention, threshold, base.index());
+            }
+            Step step = new Step(index, id, display, values, status, snap, artifact, m, null, applyMs, retention, note);
             steps.add(step);
             publish(new PipelineEvent.StepMetrics(index, step));
             publish(new PipelineEvent.StepFinished(index, step));
@@ -198,6 +236,14 @@ public final class Experiment implements AutoCloseable {
             publish(new PipelineEvent.StepFailed(index, id, EdgeFitException.describe(e), wasCancelled));
             throw e;
         }
+    }
+
+    /** Accuracy over the original's when both are measured; otherwise the mean cosine to the original's outputs. */
+    static Double retention(Metrics original, Metrics m) {
+        if (original.accuracy() != null && m.accuracy() != null && original.accuracy() > 0) {
+            return m.accuracy() / original.accuracy();
+        }
+        return m.fidelity() != null ? m.fidelity().meanCosine() : null;
     }
 
     private void publish(PipelineEvent e) {
@@ -215,11 +261,11 @@ public final class Experiment implements AutoCloseable {
         worker.shutdownNow();
     }
 
-    /** Steps that are done, in order (for charts and reports). */
+    /** Steps that are kept (done and not reverted), in order. */
     public List<Step> activeSteps() {
         List<Step> out = new ArrayList<>();
         for (Step s : steps) {
-            if (s.status() == Step.Status.DONE) {
+            if (s.isActive()) {
                 out.add(s);
             }
         }

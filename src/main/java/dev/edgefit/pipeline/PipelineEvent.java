@@ -22,4 +22,8 @@ public sealed interface PipelineEvent {
 
     record StepReverted(int stepIndex, Step step) implements PipelineEvent {
     }
+
+    /** A rejected step kept by the user. */
+    record StepKept(int stepIndex, Step step) implements PipelineEvent {
+    }
 }

@@ -8,17 +8,24 @@ import java.util.Map;
 
 /**
  * One step of an experiment: the technique applied (or "original" for step 0), its parameters, the snapshot
- * it produced, the artifact written for it and the metrics measured on that artifact.
+ * it produced, the artifact written for it and the metrics measured on that artifact. {@code retention} is the
+ * step's accuracy over the original's (or, without labels, its mean cosine to the original), null when unknown;
+ * {@code note} says why a step was rejected or kept against the rule.
  */
 public record Step(int index, String techniqueId, String displayName, Map<String, Object> params, Status status,
-                   ModelSnapshot snapshot, Path artifact, Metrics metrics, String error, long applyMillis) {
+                   ModelSnapshot snapshot, Path artifact, Metrics metrics, String error, long applyMillis,
+                   Double retention, String note) {
 
-    public enum Status { RUNNING, DONE, FAILED, CANCELLED, REVERTED }
+    /**
+     * DONE: kept, the next step builds on it. REJECTED: measured, but its retention fell below the threshold, so the
+     * next step builds on the one before (the user may keep it anyway). REVERTED: undone by the user.
+     */
+    public enum Status { RUNNING, DONE, REJECTED, FAILED, CANCELLED, REVERTED }
 
     public static final String ORIGINAL = "original";
 
-    public Step withStatus(Status s) {
-        return new Step(index, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis);
+    public Step withStatus(Status s, String newNote) {
+        return new Step(index, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis, retention, newNote);
     }
 
     public boolean isActive() {

@@ -73,4 +73,24 @@ class ExperimentTest {
             }
         }
     }
+
+    @Test
+    void aStepBelowTheThresholdIsRejectedAndCanBeKept() throws Exception {
+        Path work = TestModels.tempDir("threshold");
+        try (Experiment ex = new Experiment(TestModels.miniLm(), null, EvalConfig.defaults().withRuns(1, 2).withFidelitySamples(2), work)) {
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            ex.setThreshold(0.9999);   // int8 keeps a cosine of about 0.99: below this bar
+            Int8Dynamic t = new Int8Dynamic();
+            Step s = ex.run(t, Params.defaults(t)).result().get(2, TimeUnit.MINUTES);
+            assertSame(Step.Status.REJECTED, s.status());
+            assertTrue(s.retention() < 0.9999 && s.retention() > 0.95, "retention " + s.retention());
+            assertTrue(s.note().contains("below the threshold"), s.note());
+            assertEquals(0, ex.current().index(), "the next step starts from the original");
+            ex.keep(1);
+            assertSame(Step.Status.DONE, ex.steps().get(1).status());
+            assertEquals(1, ex.current().index());
+            assertThrows(EdgeFitException.class, () -> ex.keep(1), "only a rejected step can be kept");
+            assertThrows(EdgeFitException.class, () -> ex.setThreshold(1.5));
+        }
+    }
 }
