@@ -39,12 +39,20 @@ public final class Fp16 implements Technique {
     @Override
     public List<ParamSpec> params() {
         return List.of(ParamSpec.integer("min-elements", 16, 0, 1 << 30,
-                "Leave weights with fewer elements than this in float32 (scalars and tiny vectors gain nothing)."));
+                "Leave weights with fewer elements than this in float32 (scalars and tiny vectors gain nothing)."),
+                LayerFilter.spec());
     }
 
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
         long min = params.getInt("min-elements");
+        LayerFilter layers = LayerFilter.of(params);
+        java.util.Set<String> selected = new java.util.HashSet<>();
+        for (NodeProto n : input.graph().getNodeList()) {
+            if (layers.accepts(n)) {
+                selected.addAll(n.getInputList());
+            }
+        }
         GraphBuilder g = new GraphBuilder(input);
         int converted = 0;
         List<TensorProto> inits = List.copyOf(input.initializers().values());
@@ -54,7 +62,7 @@ public final class Fp16 implements Technique {
             if ((++i & 15) == 0) {
                 ctx.progress().update((double) i / inits.size(), "Converting " + t.getName());
             }
-            if (Tensors.dtype(t) != DType.FLOAT || Tensors.elementCount(t) < Math.max(1, min)) {
+            if (Tensors.dtype(t) != DType.FLOAT || Tensors.elementCount(t) < Math.max(1, min) || !selected.contains(t.getName())) {
                 continue;
             }
             float[] v = Tensors.toFloats(t);

@@ -42,7 +42,8 @@ public final class Int4WeightOnly implements Technique {
         return List.of(
                 ParamSpec.choice("block-size", "32", List.of("16", "32", "64", "128"), "Values of K that share one scale."),
                 ParamSpec.bool("symmetric", true, "Symmetric blocks (zero point 8) or asymmetric with a stored 4-bit zero point per block."),
-                ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."));
+                ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."),
+                LayerFilter.spec());
     }
 
     @Override
@@ -50,6 +51,7 @@ public final class Int4WeightOnly implements Technique {
         int block = Integer.parseInt(params.getString("block-size"));
         boolean symmetric = params.getBool("symmetric");
         long min = params.getInt("min-elements");
+        LayerFilter layers = LayerFilter.of(params);
         Map<String, TensorProto> inits = input.initializers();
         GraphBuilder g = new GraphBuilder(input);
         Map<String, String[]> packed = new HashMap<>();
@@ -62,7 +64,7 @@ public final class Int4WeightOnly implements Technique {
                 ctx.progress().update((double) done / total, "Quantizing " + n.getName());
             }
             TensorProto w = n.getInputCount() >= 2 ? inits.get(n.getInput(1)) : null;
-            boolean eligible = w != null && Tensors.dtype(w) == DType.FLOAT && w.getDimsCount() == 2
+            boolean eligible = w != null && layers.accepts(n) && Tensors.dtype(w) == DType.FLOAT && w.getDimsCount() == 2
                     && Tensors.elementCount(w) >= Math.max(1, min);
             boolean matmul = eligible && n.getOpType().equals("MatMul");
             boolean gemm = eligible && n.getOpType().equals("Gemm") && Nodes.intAttr(n, "transA", 0) == 0

@@ -45,7 +45,8 @@ public final class Int8Dynamic implements Technique {
                 ParamSpec.bool("per-channel", true, "One scale per output channel (true) or one per weight tensor (false)."),
                 ParamSpec.bool("reduce-range", false, "Use 7-bit weights (-64..63) to avoid int16 overflow on CPUs without VNNI; costs some accuracy."),
                 ParamSpec.bool("embeddings", true, "Also store embedding tables (Gather on a weight) as int8 with one scale per row."),
-                ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."));
+                ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."),
+                LayerFilter.spec());
     }
 
     @Override
@@ -58,6 +59,7 @@ public final class Int8Dynamic implements Technique {
         int qmax = params.getBool("reduce-range") ? 63 : 127;
         boolean embeddings = params.getBool("embeddings");
         long minElements = params.getInt("min-elements");
+        LayerFilter layers = LayerFilter.of(params);
         Map<String, TensorProto> inits = input.initializers();
         Map<String, List<NodeProto>> consumers = input.consumers();
         GraphBuilder g = new GraphBuilder(input);
@@ -71,7 +73,7 @@ public final class Int8Dynamic implements Technique {
             if ((++done & 31) == 0) {
                 ctx.progress().update((double) done / total, "Quantizing " + n.getName());
             }
-            TensorProto w = weightOf(n, inits, minElements);
+            TensorProto w = layers.accepts(n) ? weightOf(n, inits, minElements) : null;
             if (w != null && n.getOpType().equals("MatMul")) {
                 String[] q = quantizedWeights.computeIfAbsent(w.getName(), k -> quantizeColumns(g, w, false, perChannel, qmax));
                 emitMatMul(g, n, n.getInput(0), q, n.getOutput(0), quantizedActivations);
@@ -86,7 +88,7 @@ public final class Int8Dynamic implements Technique {
                     g.add("Add", null, n.getName() + "_bias", List.of(out, n.getInput(2)), List.of(n.getOutput(0)));
                 }
                 changed++;
-            } else if (embeddings && n.getOpType().equals("Gather") && Nodes.intAttr(n, "axis", 0) == 0
+            } else if (embeddings && layers.accepts(n) && n.getOpType().equals("Gather") && Nodes.intAttr(n, "axis", 0) == 0
                     && inits.containsKey(n.getInput(0)) && Tensors.dtype(inits.get(n.getInput(0))) == DType.FLOAT
                     && inits.get(n.getInput(0)).getDimsCount() == 2 && inits.get(n.getInput(0)).getDims(1) >= 16
                     && Tensors.elementCount(inits.get(n.getInput(0))) >= Math.max(minElements, 1024)) {

@@ -7,7 +7,8 @@ import java.util.List;
 /** Every technique EdgeFit offers, in the order the GUI lists them. Add a new technique here. */
 public final class TechniqueRegistry {
     private static final List<Technique> ALL = List.of(
-            new Int8Dynamic(), new Int8Static(), new Int4WeightOnly(), new Fp16(), new BinaryWeights(), new LayerFusion());
+            new Int8Dynamic(), new Int8Static(), new Int4WeightOnly(), new Fp16(), new BinaryWeights(), new MixedPrecision(),
+            new LayerFusion());
 
     private TechniqueRegistry() {
     }

@@ -206,11 +206,12 @@ public final class Experiment implements AutoCloseable {
             long t0 = System.nanoTime();
             ModelSnapshot snap;
             Path artifact;
+            TechniqueContext tctx = new TechniqueContext(progress.slice(0, 0.3), data);
             if (technique == null) {
                 snap = source;
                 artifact = sourceFile;
             } else {
-                snap = technique.apply(base.snapshot(), params, new TechniqueContext(progress.slice(0, 0.3), data));
+                snap = technique.apply(base.snapshot(), params, tctx);
                 artifact = workDir.resolve(String.format("step-%02d-%s.onnx", index, id));
                 OnnxModels.save(snap, artifact);
             }
@@ -226,7 +227,8 @@ public final class Experiment implements AutoCloseable {
                 note = String.format(java.util.Locale.ROOT, "%s retention %.4f is below the threshold %.2f; the next step starts from step %d.",
                         m.accuracy() != null ? "Accuracy" : "Output cosine", retention, threshold, base.index());
             }
-            Step step = new Step(index, id, display, values, status, snap, artifact, m, null, applyMs, retention, note);
+            Step step = new Step(index, id, display, values, status, snap, artifact, m, null, applyMs, retention, note,
+                    Map.copyOf(tctx.details()));
             steps.add(step);
             publish(new PipelineEvent.StepMetrics(index, step));
             publish(new PipelineEvent.StepFinished(index, step));

@@ -10,11 +10,12 @@ import java.util.Map;
  * One step of an experiment: the technique applied (or "original" for step 0), its parameters, the snapshot
  * it produced, the artifact written for it and the metrics measured on that artifact. {@code retention} is the
  * step's accuracy over the original's (or, without labels, its mean cosine to the original), null when unknown;
- * {@code note} says why a step was rejected or kept against the rule.
+ * {@code note} says why a step was rejected or kept against the rule; {@code details} holds what the technique
+ * reported beside its snapshot (for example a sensitivity table).
  */
 public record Step(int index, String techniqueId, String displayName, Map<String, Object> params, Status status,
                    ModelSnapshot snapshot, Path artifact, Metrics metrics, String error, long applyMillis,
-                   Double retention, String note) {
+                   Double retention, String note, Map<String, Object> details) {
 
     /**
      * DONE: kept, the next step builds on it. REJECTED: measured, but its retention fell below the threshold, so the
@@ -25,7 +26,7 @@ public record Step(int index, String techniqueId, String displayName, Map<String
     public static final String ORIGINAL = "original";
 
     public Step withStatus(Status s, String newNote) {
-        return new Step(index, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis, retention, newNote);
+        return new Step(index, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis, retention, newNote, details);
     }
 
     public boolean isActive() {
