@@ -1,0 +1,151 @@
+package dev.edgefit.cli;
+
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.compress.Params;
+import dev.edgefit.compress.Technique;
+import dev.edgefit.compress.TechniqueRegistry;
+import dev.edgefit.data.InputGenerator;
+import dev.edgefit.device.Constraints;
+import dev.edgefit.device.DeviceCatalog;
+import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.device.HostInfo;
+import dev.edgefit.eval.EvalConfig;
+import dev.edgefit.export.ExportFormat;
+import dev.edgefit.export.ExportResult;
+import dev.edgefit.export.ExportService;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.ModelStats;
+import dev.edgefit.model.OnnxModels;
+import dev.edgefit.pipeline.Experiment;
+import dev.edgefit.pipeline.Step;
+import dev.edgefit.report.DeploymentReport;
+import dev.edgefit.report.ReportBuilder;
+import dev.edgefit.report.ReportWriter;
+import dev.edgefit.runtime.ShapeProbe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "report", description = "Run the original and the techniques as one experiment, export the result and write report.json and report.html.")
+final class ReportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Parameters(paramLabel = "MODEL")
+    Path model;
+    @Option(names = "--technique", split = ",", paramLabel = "ID[,ID...]", description = "Techniques to apply in order (none: report the model as it is).")
+    List<String> techniques;
+    @Option(names = "--param", paramLabel = "ID.KEY=VALUE", description = "A technique parameter, e.g. int8-static.calibration=entropy.")
+    List<String> params;
+    @Option(names = "--data", paramLabel = "DIR_OR_FILE")
+    Path data;
+    @Option(names = "--device", paramLabel = "ID", description = "Target device id (see 'edgefit devices').")
+    String device;
+    @Option(names = "--max-size", paramLabel = "SIZE", description = "e.g. 8MB (default: the device's)")
+    String maxSize;
+    @Option(names = "--max-ram", paramLabel = "SIZE")
+    String maxRam;
+    @Option(names = "--max-latency", paramLabel = "TIME", description = "e.g. 20ms; checked against latency on this machine")
+    String maxLatency;
+    @Option(names = "--format", split = ",", defaultValue = "onnx,ort", paramLabel = "onnx|ort")
+    List<String> formats;
+    @Option(names = "--threshold", defaultValue = "0.95")
+    double threshold;
+    @Option(names = "--runs", defaultValue = "30")
+    int runs;
+    @Option(names = "--out", required = true, paramLabel = "DIR")
+    Path out;
+    @Option(names = "--overwrite")
+    boolean overwrite;
+    @Option(names = "--json", description = "Print the report's JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSnapshot m = OnnxModels.load(model);
+        DeviceProfile dev = null;
+        if (device != null) {
+            DeviceCatalog c = DeviceCatalog.bundled();
+            dev = c.find(device).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + device + "'; known: "
+                    + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
+        }
+        Constraints user = Constraints.parse(maxSize, maxRam, maxLatency);
+        Constraints constraints = dev == null ? user : user.orElse(dev.defaultConstraints());
+        EnumSet<ExportFormat> fs = EnumSet.noneOf(ExportFormat.class);
+        formats.forEach(f -> fs.add(ExportFormat.parse(f)));
+        List<Technique> ts = new ArrayList<>();
+        if (techniques != null) {
+            techniques.forEach(t -> ts.add(TechniqueRegistry.get(t.trim())));
+        }
+        List<Params> ps = new ArrayList<>();
+        for (Technique t : ts) {
+            Map<String, String> given = new LinkedHashMap<>();
+            if (params != null) {
+                for (String p : params) {
+                    int eq = p.indexOf('=');
+                    int dot = p.indexOf('.');
+                    if (eq <= 0 || dot <= 0 || dot > eq) {
+                        throw EdgeFitException.badParameter("--param takes ID.KEY=VALUE (e.g. int4.block-size=64), not '" + p + "'.");
+                    }
+                    if (p.substring(0, dot).equals(t.id())) {
+                        given.put(p.substring(dot + 1, eq), p.substring(eq + 1));
+                    }
+                }
+            }
+            ps.add(Params.parse(t, given));
+        }
+        var dataset = Cli.data(data, m);
+        Path work = out.resolve("steps");
+        try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)), work)) {
+            ex.setThreshold(threshold);
+            CompressCommand.get(ex.measureOriginal());
+            for (int i = 0; i < ts.size(); i++) {
+                CompressCommand.get(ex.run(ts.get(i), ps.get(i)));
+            }
+            Step last = ex.current();
+            Map<String, Object> recipe = new LinkedHashMap<>();
+            List<Map<String, Object>> steps = new ArrayList<>();
+            for (Step s : ex.activeSteps()) {
+                if (s.index() > 0) {
+                    steps.add(Map.of("technique", s.techniqueId(), "params", s.params()));
+                }
+            }
+            recipe.put("steps", steps);
+            ExportResult exported = ExportService.export(new ExportService.Request(last.snapshot(), model, out, fs, dataset, 64, null,
+                    overwrite, recipe), Cli.progress(spec));
+            ModelStats stats;
+            try {
+                stats = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, Map.of()).generate(0)));
+            } catch (EdgeFitException e) {
+                stats = ModelStats.compute(m, Map.of());
+            }
+            DeploymentReport r = ReportBuilder.from(ex, stats, dev, constraints, exported, HostInfo.detect());
+            ReportWriter.writeJson(r, out.resolve("report.json"));
+            ReportWriter.writeHtml(r, out.resolve("report.html"));
+            if (json) {
+                Cli.json(spec, r);
+            } else {
+                PrintWriter o = Cli.out(spec);
+                for (Step s : ex.steps()) {
+                    Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(java.util.Locale.ROOT)
+                            + (s.note() == null ? "" : " (" + s.note() + ")"), s.metrics());
+                }
+                r.constraints().forEach(c -> o.printf("constraint %-12s %-8s limit %s, measured %s%n", c.name(), c.status(), c.limit(), c.actual()));
+                ExportCommand.print(spec, exported, false);
+                o.println("report " + out.resolve("report.html"));
+                o.flush();
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.edgefit.report;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a reviewer needs to sign off a deployment, as plain values: what model, which device and constraints,
+ * what each step did to size, accuracy and latency (all measured), and which files were shipped with their hashes.
+ */
+public record DeploymentReport(String generated, String edgefitVersion, ModelInfo model, Map<String, Object> host,
+                               Map<String, Object> device, List<ConstraintRow> constraints, List<StepRow> steps,
+                               List<Map<String, Object>> artifacts, List<String> notes) {
+
+    public record ModelInfo(String file, long bytes, String sha256, long opset, long parameters, Long macs, Map<String, Integer> opHistogram) {
+    }
+
+    public record ConstraintRow(String name, String limit, String actual, String status, Double marginPct, String note) {
+    }
+
+    /** One step; null means "not measured". Latency is measured on this machine. */
+    public record StepRow(int index, String technique, Map<String, Object> params, String status, long fileBytes, Double accuracy,
+                          Double retention, Double meanCosine, Double top1Agreement, Double sqnrDb, Double latencyP50Ms,
+                          Double latencyP90Ms, Double latencyP99Ms, Long peakMemoryBytes, String note) {
+    }
+}

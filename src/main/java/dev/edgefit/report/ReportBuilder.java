@@ -1,0 +1,98 @@
+package dev.edgefit.report;
+
+import dev.edgefit.device.Constraints;
+import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.device.FitCheck;
+import dev.edgefit.device.HostInfo;
+import dev.edgefit.eval.Metrics;
+import dev.edgefit.export.Artifact;
+import dev.edgefit.export.ExportResult;
+import dev.edgefit.export.ExportService;
+import dev.edgefit.model.ModelStats;
+import dev.edgefit.pipeline.Experiment;
+import dev.edgefit.pipeline.Step;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds a {@link DeploymentReport} from an experiment's measured steps. */
+public final class ReportBuilder {
+    private ReportBuilder() {
+    }
+
+    /**
+     * @param stats statistics of the source model (parameters, MACs), computed by the caller once
+     */
+    public static DeploymentReport from(Experiment ex, ModelStats stats, DeviceProfile device, Constraints constraints,
+                                        ExportResult export, HostInfo host) {
+        Step current = ex.current();
+        var model = new DeploymentReport.ModelInfo(ex.sourceFile().getFileName().toString(), ExportService.size(ex.sourceFile()),
+                ExportService.sha256(ex.sourceFile()), ex.source().opset(), stats == null ? 0 : stats.parameters(),
+                stats == null ? null : stats.macs(), stats == null ? Map.of() : stats.opHistogram());
+        Map<String, Object> hostMap = new LinkedHashMap<>();
+        if (host != null) {
+            hostMap.put("cpu", host.cpuModel());
+            hostMap.put("physicalCores", host.physicalCores());
+            hostMap.put("logicalCores", host.logicalCores());
+            hostMap.put("ramBytes", host.totalRamBytes());
+            hostMap.put("os", host.os());
+        }
+        if (current != null && current.metrics() != null) {
+            hostMap.put("runtime", current.metrics().runtime());
+        }
+        Map<String, Object> dev = new LinkedHashMap<>();
+        if (device != null) {
+            dev.put("id", device.id());
+            dev.put("name", device.name());
+            dev.put("platform", device.platform().id());
+            dev.put("resourceClass", device.resourceClass().id());
+            dev.put("ramBytes", device.ramBytes());
+            dev.put("storageBytes", device.storageBytes());
+            dev.put("formats", device.formats());
+        }
+        List<DeploymentReport.ConstraintRow> rows = new ArrayList<>();
+        Constraints c = constraints != null ? constraints : device != null ? device.defaultConstraints() : null;
+        if (c != null && current != null && current.metrics() != null) {
+            Metrics m = current.metrics();
+            for (FitCheck.ConstraintResult r : FitCheck.check(c, m.fileBytes(), m.peakMemoryBytes(),
+                    m.latencyMs() == null ? null : m.latencyMs().p50())) {
+                rows.add(new DeploymentReport.ConstraintRow(r.name(), r.limit(), r.actual(), r.status().name(),
+                        Double.isNaN(r.marginPct()) ? null : r.marginPct(), r.note()));
+            }
+        }
+        List<DeploymentReport.StepRow> steps = new ArrayList<>();
+        for (Step s : ex.steps()) {
+            Metrics m = s.metrics();
+            steps.add(new DeploymentReport.StepRow(s.index(), s.techniqueId(), s.params(), s.status().name(),
+                    m == null ? 0 : m.fileBytes(), m == null ? null : m.accuracy(), s.retention(),
+                    m == null || m.fidelity() == null ? null : m.fidelity().meanCosine(),
+                    m == null || m.fidelity() == null ? null : m.fidelity().top1Agreement(),
+                    m == null || m.fidelity() == null || Double.isInfinite(m.fidelity().sqnrDb()) ? null : m.fidelity().sqnrDb(),
+                    m == null || m.latencyMs() == null ? null : m.latencyMs().p50(),
+                    m == null || m.latencyMs() == null ? null : m.latencyMs().p90(),
+                    m == null || m.latencyMs() == null ? null : m.latencyMs().p99(),
+                    m == null ? null : m.peakMemoryBytes(), s.note()));
+        }
+        List<Map<String, Object>> arts = new ArrayList<>();
+        if (export != null) {
+            for (Artifact a : export.artifacts()) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("path", export.dir().relativize(a.path()).toString());
+                e.put("format", a.format());
+                e.put("precision", a.precision());
+                e.put("bytes", a.bytes());
+                e.put("sha256", a.sha256());
+                e.put("verification", a.verification());
+                arts.add(e);
+            }
+        }
+        List<String> notes = List.of(
+                "Sizes are bytes of the files written. Accuracy and fidelity come from running each file in ONNX Runtime on the data named.",
+                "Latency and peak memory are measured on this machine (the host above), not on the target device.",
+                "Peak memory is the process's peak resident memory while loading and running the model, JVM included.");
+        return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes);
+    }
+}

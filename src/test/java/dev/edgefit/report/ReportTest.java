@@ -1,0 +1,74 @@
+package dev.edgefit.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.edgefit.TestModels;
+import dev.edgefit.common.Json;
+import dev.edgefit.compress.Int8Dynamic;
+import dev.edgefit.compress.Params;
+import dev.edgefit.device.Constraints;
+import dev.edgefit.device.DeviceCatalog;
+import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.device.HostInfo;
+import dev.edgefit.eval.EvalConfig;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.ModelStats;
+import dev.edgefit.model.OnnxModels;
+import dev.edgefit.pipeline.Experiment;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ReportTest {
+
+    @Test
+    void reportCarriesTheMeasuredStepsAndEscapesModelStrings() throws Exception {
+        // a real model whose first node name and a metadata value carry markup
+        ModelSnapshot m = OnnxModels.load(TestModels.sampleCnn());
+        var gb = m.graph().toBuilder();
+        gb.setNode(0, gb.getNode(0).toBuilder().setName("<script>alert(1)</script>"));
+        Path dir = TestModels.tempDir("report");
+        Path evil = dir.resolve("<b>model</b>.onnx");
+        OnnxModels.save(m.derive(m.proto().toBuilder().setGraph(gb).build(), "evil"), evil);
+
+        DeviceProfile pi = DeviceCatalog.bundled().find("raspberry-pi-4").orElseThrow();
+        try (Experiment ex = new Experiment(evil, ExportServiceData.data(m), EvalConfig.defaults().withRuns(2, 5).withMaxSamples(300), dir.resolve("work"))) {
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            Int8Dynamic t = new Int8Dynamic();
+            ex.run(t, Params.defaults(t)).result().get(2, TimeUnit.MINUTES);
+            ModelStats stats = ModelStats.compute(ex.source(), Map.of());
+            DeploymentReport r = ReportBuilder.from(ex, stats, pi, Constraints.parse("1MB", "", "50ms"), null, HostInfo.detect());
+            Path json = dir.resolve("report.json");
+            Path html = dir.resolve("report.html");
+            ReportWriter.writeJson(r, json);
+            ReportWriter.writeHtml(r, html);
+
+            JsonNode j = Json.mapper().readTree(json.toFile());
+            assertEquals(2, j.get("steps").size());
+            assertEquals(Files.size(ex.steps().get(1).artifact()), j.at("/steps/1/fileBytes").asLong());
+            assertEquals(ex.steps().get(1).metrics().accuracy(), j.at("/steps/1/accuracy").asDouble(), 1e-12);
+            assertEquals("raspberry-pi-4", j.at("/device/id").asText());
+            assertEquals(2, j.get("constraints").size());
+            assertEquals(stats.parameters(), j.at("/model/parameters").asLong());
+
+            String page = Files.readString(html);
+            assertFalse(page.contains("<script>"), "no markup from the model reaches the page unescaped");
+            assertTrue(page.contains("&lt;script&gt;") || !page.contains("alert(1)"));
+            assertTrue(page.contains("&lt;b&gt;model&lt;/b&gt;.onnx"), "the file name is escaped");
+            assertFalse(page.contains("http://") || page.contains("https://"), "self-contained: no external resources");
+            assertTrue(page.contains("<svg"), "charts are inline SVG");
+        }
+    }
+
+    /** The bundled data with the sample's preprocessing. */
+    static final class ExportServiceData {
+        static dev.edgefit.data.Dataset data(ModelSnapshot m) {
+            return dev.edgefit.data.Datasets.open(TestModels.sampleData(),
+                    dev.edgefit.data.Preprocessing.fromJson(m.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY)));
+        }
+    }
+}
