@@ -1,11 +1,14 @@
 package dev.edgefit.ui;
 
-/** Starts the JavaFX workbench. */
+import javafx.application.Application;
+
+/** Starts the JavaFX workbench. Not an Application itself, so JavaFX loads from the classpath. */
 public final class WorkbenchLauncher {
     private WorkbenchLauncher() {
     }
 
+    /** An optional first argument is a model file to open; without one the bundled sample opens. */
     public static void launch(String[] args) {
-        throw new UnsupportedOperationException("the workbench is being built");
+        Application.launch(WorkbenchApp.class, args);
     }
 }
