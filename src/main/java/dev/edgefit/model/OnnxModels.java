@@ -47,7 +47,7 @@ public final class OnnxModels {
             proto = ModelProto.parseFrom(cis);
         } catch (InvalidProtocolBufferException e) {
             String m = String.valueOf(e.getMessage());
-            if (m.contains("ended unexpectedly") || m.contains("truncated")) {
+            if ((m.contains("ended unexpectedly") || m.contains("truncated")) && startsLikeOnnx(file)) {
                 throw EdgeFitException.badModel(file, "is truncated or damaged: the ONNX data ends before the model does.", e);
             }
             throw EdgeFitException.badModel(file, "is not an ONNX model (it could not be read as ONNX protobuf).", e);
@@ -63,6 +63,15 @@ public final class OnnxModels {
         proto = resolveExternalData(file, proto);
         String name = file.getFileName().toString();
         return new ModelSnapshot(proto, file.toAbsolutePath(), name);
+    }
+
+    /** ONNX files begin with field 1 (ir_version, a varint): tag byte 0x08. */
+    private static boolean startsLikeOnnx(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.read() == 0x08;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static ModelProto resolveExternalData(Path file, ModelProto proto) {

@@ -777,7 +777,8 @@ public final class Workbench {
 
     /** A scene with the workbench's stylesheet. */
     Scene scene() {
-        Scene s = new Scene(root, 1440, 900);
+        javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();
+        Scene s = new Scene(root, Math.min(1440, screen.getWidth()), Math.min(900, screen.getHeight()));
         s.getStylesheets().add(Workbench.class.getResource("workbench.css").toExternalForm());
         return s;
     }
