@@ -14,14 +14,17 @@ final class ChartStyles {
     }
 
     /** A chart of one value per pipeline step; the data set is attached here, empty, before the chart is shown. */
-    static XYChart perStep(String title, String unit, DoubleDataSet data, int colour) {
-        DefaultNumericAxis x = new DefaultNumericAxis("step", "");
+    static XYChart perStep(String title, String unit, DoubleDataSet data, int colour, boolean fromZero) {
+        DefaultNumericAxis x = new DefaultNumericAxis("step");
         x.setAutoRanging(false);
         x.set(-0.5, 4.5);
         x.setTickUnit(1);
+        x.setUnit(null);
         DefaultNumericAxis y = new DefaultNumericAxis(title, unit);
-        y.setAutoRangeRounding(true);
-        y.setForceZeroInRange(false);
+        y.setAutoRanging(true);
+        y.setAutoRangeRounding(false);
+        y.setAutoRangePadding(0.15);
+        y.setForceZeroInRange(fromZero);
         XYChart chart = new XYChart(x, y);
         chart.setTitle(title);
         chart.setLegendVisible(false);
@@ -32,7 +35,7 @@ final class ChartStyles {
         r.setDrawMarker(true);
         r.getDatasets().add(data);
         chart.getRenderers().setAll(r);
-        data.setStyle("strokeColor=" + COLOURS[colour] + "; fillColor=" + COLOURS[colour] + "; strokeWidth=2");
+        data.setStyle("-fx-stroke: " + COLOURS[colour] + "; -fx-fill: " + COLOURS[colour] + "; -fx-stroke-width: 2;");
         chart.setId("chart-" + title.toLowerCase(java.util.Locale.ROOT).replace(' ', '-'));
         return chart;
     }

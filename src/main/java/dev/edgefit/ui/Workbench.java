@@ -261,6 +261,11 @@ public final class Workbench {
         GridPane cg = new GridPane();
         cg.setHgap(8);
         cg.setVgap(6);
+        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
+        labels.setMinWidth(Region.USE_PREF_SIZE);
+        javafx.scene.layout.ColumnConstraints fields = new javafx.scene.layout.ColumnConstraints();
+        fields.setHgrow(Priority.ALWAYS);
+        cg.getColumnConstraints().addAll(labels, fields);
         cg.addRow(0, new Label("Device"), deviceBox);
         cg.addRow(1, new Label("Max model size"), maxSize);
         cg.addRow(2, new Label("Max RAM"), maxRam);
@@ -269,6 +274,8 @@ public final class Workbench {
         GridPane.setHgrow(deviceBox, Priority.ALWAYS);
         TitledPane device = new TitledPane("Device and constraints", cg);
 
+        devices.stream().filter(d -> d.id().equals("raspberry-pi-4")).findFirst()
+                .or(() -> devices.stream().findFirst()).ifPresent(deviceBox::setValue);
         techniqueList.getItems().setAll(TechniqueRegistry.all());
         techniqueList.setId("technique-list");
         techniqueList.setPrefHeight(7 * 25 + 4);
@@ -314,21 +321,21 @@ public final class Workbench {
 
     private SplitPane center() {
         HBox charts = new HBox(8,
-                grow(ChartStyles.perStep("Size", "MB", sizeData, 0)),
-                grow(ChartStyles.perStep("Accuracy", "%", accuracyData, 1)),
-                grow(ChartStyles.perStep("Latency p50", "ms", latencyData, 2)));
+                grow(ChartStyles.perStep("Size", "MB", sizeData, 0, true)),
+                grow(ChartStyles.perStep("Accuracy", "%", accuracyData, 1, false)),
+                grow(ChartStyles.perStep("Latency p50", "ms", latencyData, 2, true)));
         charts.setPadding(new Insets(8));
 
         stepsTable.setId("steps-table");
         stepsTable.getColumns().setAll(List.of(
                 col("#", s -> String.valueOf(s.index()), 40),
-                col("Technique", Step::displayName, 200),
-                col("Parameters", s -> s.params().isEmpty() ? "" : s.params().toString(), 220),
-                col("Status", s -> s.status().name().toLowerCase(Locale.ROOT) + (s.note() == null ? "" : ": " + s.note()), 200),
-                col("Size", s -> bytes(s.metrics().fileBytes()), 110),
+                col("Technique", Step::displayName, 170),
+                col("Parameters", s -> s.params().isEmpty() ? "" : s.params().toString(), 150),
+                col("Status", s -> s.status().name().toLowerCase(Locale.ROOT) + (s.note() == null ? "" : ": " + s.note()), 90),
+                col("Size", s -> bytes(s.metrics().fileBytes()), 80),
                 col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : pct(s.metrics().accuracy()), 80),
                 col("Cosine to original", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "1 (original)" : "n/m")
-                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 120),
+                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 110),
                 col("Latency p50 / p99", s -> String.format(Locale.ROOT, "%.3f / %.3f ms", s.metrics().latencyMs().p50(),
                         s.metrics().latencyMs().p99()), 140),
                 col("Peak memory", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : bytes(s.metrics().peakMemoryBytes()), 110)));

@@ -77,6 +77,18 @@ class WorkbenchTest {
                 .anyMatch(n -> ((Label) n).getText().contains(dev.edgefit.device.FitCheck.MODEL_SIZE)));
         assertFalse(workbench.runButton.isDisabled());
 
+        // keep a picture of the window after a step, for people reviewing the GUI
+        robot.interact(() -> {
+            try {
+                Path shot = TestModels.root().resolve("target/screenshots/workbench-after-int8.png");
+                Files.createDirectories(shot.getParent());
+                javax.imageio.ImageIO.write(javafx.embed.swing.SwingFXUtils.fromFXImage(
+                        workbench.root().getScene().snapshot(null), null), "png", shot.toFile());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+
         Path out = TestModels.tempDir("guiexport");
         robot.interact(() -> workbench.exportTo(out, false));
         waitFor("export writes the report", () -> Files.isRegularFile(out.resolve("report.html")));
