@@ -32,4 +32,24 @@ class ModelStatsTest {
         assertTrue(s.macsComplete());
         assertEquals((int) (layers * 6 + layers * 2), s.opHistogram().get("MatMul").intValue());
     }
+
+    @Test
+    void sampleCnnParametersAndMacsByHand() {
+        ModelSnapshot m = OnnxModels.load(TestModels.sampleCnn());
+        ModelStats s = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, Map.of()).generate(1)));
+        long conv1 = 16 * 9 + 16;
+        long conv2 = 32 * 16 * 9 + 32;
+        long dw = 32 * 9 + 32;
+        long pw = 64 * 32 + 64;
+        long bn = 4 * (16 + 32 + 32 + 64);       // gamma, beta, mean, var per channel
+        long fc1 = 576 * 128 + 128;
+        long fc2 = 128 * 10 + 10;
+        assertEquals(conv1 + conv2 + dw + pw + bn + fc1 + fc2, s.parameters());
+        assertEquals(82_954L, s.parameters());
+        long macs = 16L * 28 * 28 * 9 + 32L * 14 * 14 * 16 * 9 + 32L * 7 * 7 * 9 + 64L * 7 * 7 * 32 + 576 * 128 + 128 * 10;
+        assertEquals(macs, s.macs().longValue());
+        assertEquals(4, s.opHistogram().get("Conv").intValue());
+        assertEquals(2, s.opHistogram().get("Gemm").intValue());
+        assertEquals(s.parameters() * 4, s.weightBytes(), "every weight is float32");
+    }
 }
