@@ -109,16 +109,7 @@ final class Cli {
     }
 
     static List<Map<String, Object>> specs(List<TensorSpec> specs) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (TensorSpec s : specs) {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("name", s.name());
-            j.put("shape", s.shape());
-            j.put("shapeText", s.shapeText());
-            j.put("dtype", s.dtype().label());
-            out.add(j);
-        }
-        return out;
+        return specs.stream().map(TensorSpec::describe).toList();
     }
 
     /** Human lines for a Metrics. */

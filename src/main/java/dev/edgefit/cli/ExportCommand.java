@@ -56,14 +56,7 @@ final class ExportCommand implements Callable<Integer> {
         Map<String, Object> j = new LinkedHashMap<>();
         List<Map<String, Object>> arts = new ArrayList<>();
         for (Artifact a : r.artifacts()) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("path", a.path().toString());
-            e.put("format", a.format());
-            e.put("precision", a.precision());
-            e.put("bytes", a.bytes());
-            e.put("sha256", a.sha256());
-            e.put("verification", a.verification());
-            arts.add(e);
+            arts.add(a.describe(null));
         }
         j.put("artifacts", arts);
         j.put("manifest", r.manifest().toString());

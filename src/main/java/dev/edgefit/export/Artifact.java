@@ -1,7 +1,21 @@
 package dev.edgefit.export;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** One exported file: its format, precision, size on disk, SHA-256 and verification. */
 public record Artifact(Path path, String format, String precision, long bytes, String sha256, Verification verification) {
+
+    /** The artifact as manifests, reports and the CLI print it; the path relative to {@code base} (or as is if null). */
+    public Map<String, Object> describe(Path base) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("path", base == null ? path.toString() : base.relativize(path).toString());
+        e.put("format", format);
+        e.put("precision", precision);
+        e.put("bytes", bytes);
+        e.put("sha256", sha256);
+        e.put("verification", verification);
+        return e;
+    }
 }

@@ -142,32 +142,17 @@ public final class ExportService {
         m.put("edgefit", version());
         m.put("created", Instant.now().toString());
         m.put("source", Map.of("file", src.getFileName().toString(), "bytes", size(src), "sha256", sha256(src)));
-        m.put("inputs", specs(req.snapshot().inputs()));
-        m.put("outputs", specs(req.snapshot().outputs()));
+        m.put("inputs", req.snapshot().inputs().stream().map(TensorSpec::describe).toList());
+        m.put("outputs", req.snapshot().outputs().stream().map(TensorSpec::describe).toList());
         if (req.recipe() != null) {
             m.put("recipe", req.recipe());
         }
         List<Map<String, Object>> arts = new ArrayList<>();
         for (Artifact a : artifacts) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("path", a.path().getFileName().toString());
-            e.put("format", a.format());
-            e.put("precision", a.precision());
-            e.put("bytes", a.bytes());
-            e.put("sha256", a.sha256());
-            e.put("verification", a.verification());
-            arts.add(e);
+            arts.add(a.describe(a.path().getParent()));
         }
         m.put("artifacts", arts);
         return m;
-    }
-
-    static List<Map<String, Object>> specs(List<TensorSpec> specs) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (TensorSpec s : specs) {
-            out.add(Map.of("name", s.name(), "dtype", s.dtype().label(), "shape", s.shape(), "shapeText", s.shapeText()));
-        }
-        return out;
     }
 
     public static String version() {

@@ -34,6 +34,16 @@ public record TensorSpec(String name, DType dtype, long[] shape, List<String> di
         return sb.toString();
     }
 
+    /** As JSON output shows it: name, dtype, shape (-1 for dynamic) and shapeText. */
+    public java.util.Map<String, Object> describe() {
+        java.util.Map<String, Object> j = new java.util.LinkedHashMap<>();
+        j.put("name", name);
+        j.put("shape", shape.clone());
+        j.put("shapeText", shapeText());
+        j.put("dtype", dtype.label());
+        return j;
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();

@@ -79,14 +79,7 @@ public final class ReportBuilder {
         List<Map<String, Object>> arts = new ArrayList<>();
         if (export != null) {
             for (Artifact a : export.artifacts()) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("path", export.dir().relativize(a.path()).toString());
-                e.put("format", a.format());
-                e.put("precision", a.precision());
-                e.put("bytes", a.bytes());
-                e.put("sha256", a.sha256());
-                e.put("verification", a.verification());
-                arts.add(e);
+                arts.add(a.describe(export.dir()));
             }
         }
         List<String> notes = List.of(
