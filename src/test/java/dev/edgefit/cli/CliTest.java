@@ -105,6 +105,13 @@ class CliTest {
         Path small = dir.resolve("small");
         dev.edgefit.data.IdxReader.write(small.resolve("images.idx3-ubyte"), new int[] {3, 14, 14, 2}, new byte[3 * 14 * 14 * 2], false);
         assertOneSentenceError(run("eval", TestModels.sampleCnn(), "--data", small), 5, "images.idx3-ubyte", "2x14x14", "batchx1x28x28");
+        // an operator ONNX Runtime does not know: one sentence naming the file and the operator, exit 4
+        var m = dev.edgefit.model.OnnxModels.load(TestModels.sampleCnn());
+        var gb = m.graph().toBuilder();
+        gb.setNode(4, gb.getNode(4).toBuilder().setOpType("FancyPool"));
+        Path odd = dir.resolve("odd-op.onnx");
+        dev.edgefit.model.OnnxModels.save(m.derive(m.proto().toBuilder().setGraph(gb).build(), "odd"), odd);
+        assertOneSentenceError(run("eval", odd, "--data", TestModels.sampleData()), 4, "odd-op.onnx", "FancyPool", "not supported");
         Result usage = run("eval");
         assertEquals(2, usage.code());
         assertTrue(usage.err().contains("MODEL"), usage.err());

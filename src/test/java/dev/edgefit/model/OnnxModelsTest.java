@@ -32,6 +32,16 @@ class OnnxModelsTest {
     }
 
     @Test
+    void sampleCnnRoundTripKeepsBitIdenticalOutputs() throws Exception {
+        Path src = TestModels.sampleCnn();
+        ModelSnapshot m = OnnxModels.load(src);
+        Path copy = TestModels.tempDir("roundtrip-cnn").resolve("copy.onnx");
+        OnnxModels.save(m, copy);
+        assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(copy), "load + save writes the same bytes");
+        assertSameOutputs(m, src, copy);
+    }
+
+    @Test
     void externalDataIsReadBackAndGivesTheSameOutputs() throws Exception {
         Path src = TestModels.miniLm();
         ModelSnapshot m = OnnxModels.load(src);
