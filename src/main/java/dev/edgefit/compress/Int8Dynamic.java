@@ -97,10 +97,12 @@ public final class Int8Dynamic implements Technique {
                 String gq = g.fresh(n.getOutput(0) + "_q");
                 String gs = g.fresh(n.getOutput(0) + "_scale");
                 String gf = g.fresh(n.getOutput(0) + "_f");
+                String gsf = g.fresh(n.getOutput(0) + "_scale_f");
                 g.add("Gather", null, n.getName() + "_q", List.of(q[0], n.getInput(1)), List.of(gq), GraphBuilder.intAttr("axis", 0));
                 g.add("Gather", null, n.getName() + "_scale", List.of(q[1], n.getInput(1)), List.of(gs), GraphBuilder.intAttr("axis", 0));
                 g.add("Cast", null, n.getName() + "_cast", List.of(gq), List.of(gf), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
-                g.add("Mul", null, n.getName() + "_dequant", List.of(gf, gs), List.of(n.getOutput(0)));
+                g.add("Cast", null, n.getName() + "_scale_cast", List.of(gs), List.of(gsf), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
+                g.add("Mul", null, n.getName() + "_dequant", List.of(gf, gsf), List.of(n.getOutput(0)));
                 changed++;
             } else {
                 g.keep(n);
@@ -180,25 +182,31 @@ public final class Int8Dynamic implements Technique {
         return new String[] {qn, sn};
     }
 
-    /** int8 table [V, D] with one scale per row, stored as [V, 1] so that gathered scales broadcast. */
+    /**
+     * int8 table [V, D] with one scale per row, stored as float16 [V, 1] so that gathered scales broadcast; the codes
+     * are computed against the float16-rounded scale, so code x scale is exactly what the graph reconstructs.
+     */
     static String[] quantizeRows(GraphBuilder g, TensorProto t, int qmax) {
         float[] v = Tensors.toFloats(t);
         int rows = (int) t.getDims(0);
         int cols = (int) t.getDims(1);
         float[] scale = new float[rows];
         byte[] q = new byte[rows * cols];
+        java.nio.ByteBuffer halves = java.nio.ByteBuffer.allocate(rows * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < rows; r++) {
             float m = 0;
             for (int c = 0; c < cols; c++) {
                 m = Math.max(m, Math.abs(v[r * cols + c]));
             }
-            scale[r] = m == 0 ? 1f : m / qmax;
+            short half = dev.edgefit.model.Half.fromFloat(m == 0 ? 1f : m / qmax);
+            scale[r] = dev.edgefit.model.Half.toFloat(half);
+            halves.putShort(half);
             for (int c = 0; c < cols; c++) {
                 q[r * cols + c] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(v[r * cols + c] / scale[r])));
             }
         }
         String qn = g.addInitializer(Tensors.int8(t.getName() + "_quantized", new long[] {rows, cols}, q));
-        String sn = g.addInitializer(Tensors.floats(t.getName() + "_row_scale", new long[] {rows, 1}, scale));
+        String sn = g.addInitializer(Tensors.raw(t.getName() + "_row_scale", DType.FLOAT16, new long[] {rows, 1}, halves.array()));
         return new String[] {qn, sn};
     }
 }
