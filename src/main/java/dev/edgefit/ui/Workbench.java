@@ -138,6 +138,7 @@ public final class Workbench {
     final DoubleDataSet accuracyData = new DoubleDataSet("accuracy");
     final DoubleDataSet latencyData = new DoubleDataSet("latency");
     private final Menu recentMenu = new Menu("Recent files");
+    final SensitivityView sensitivity = new SensitivityView();
 
     public Workbench(Stage stage, HostServices host) {
         this.stage = stage;
@@ -368,7 +369,8 @@ public final class Workbench {
                 lcol("MACs", l -> l.macs() == null ? "?" : String.format(Locale.ROOT, "%,d", l.macs()), 120),
                 lcol("Weight bytes", l -> String.format(Locale.ROOT, "%,d", l.weightBytes()), 110),
                 lcol("Output shape", l -> l.outputShape() == null ? "" : java.util.Arrays.toString(l.outputShape()), 160)));
-        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Layers", layersTable));
+        stepsTable.getSelectionModel().selectedItemProperty().addListener((o, a, st) -> sensitivity.show(st));
+        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Layers", layersTable), new Tab("Sensitivity", sensitivity));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts, tabs);
         split.setOrientation(Orientation.VERTICAL);

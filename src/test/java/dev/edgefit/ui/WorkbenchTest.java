@@ -96,6 +96,21 @@ class WorkbenchTest {
     }
 
     @Test
+    void mixedPrecisionShowsItsSensitivityTable(FxRobot robot) throws Exception {
+        robot.interact(() -> workbench.open(TestModels.sampleCnn(), TestModels.sampleData()));
+        waitFor("the original is measured", () -> workbench.stepsTable.getItems().size() == 1);
+        robot.interact(() -> workbench.techniqueList.getSelectionModel().select(
+                workbench.techniqueList.getItems().stream().filter(t -> t.id().equals("mixed-precision")).findFirst().orElseThrow()));
+        robot.clickOn("#run-button");
+        waitFor("the mixed-precision step finishes", () -> workbench.stepsTable.getItems().size() == 2);
+        robot.interact(() -> workbench.stepsTable.getSelectionModel().select(1));
+        waitFor("the sensitivity table lists both Gemm layers", () -> workbench.sensitivity.table.getItems().size() == 2);
+        assertEquals(java.util.List.of("fc1", "fc2"), workbench.sensitivity.table.getItems().stream()
+                .map(dev.edgefit.compress.MixedPrecision.Sensitivity::layer).toList());
+        assertTrue(workbench.sensitivity.table.getColumns().stream().allMatch(javafx.scene.control.TableColumn::isSortable));
+    }
+
+    @Test
     void aFileThatIsNotOnnxGivesOneSentence(FxRobot robot) throws Exception {
         Path bad = TestModels.tempDir("guibad").resolve("holiday-photo.onnx");
         Files.writeString(bad, "JFIF this is not a model");
