@@ -45,6 +45,8 @@ public final class Int8Dynamic implements Technique {
                 ParamSpec.bool("per-channel", true, "One scale per output channel (true) or one per weight tensor (false)."),
                 ParamSpec.bool("reduce-range", false, "Use 7-bit weights (-64..63) to avoid int16 overflow on CPUs without VNNI; costs some accuracy."),
                 ParamSpec.bool("embeddings", true, "Also store embedding tables (Gather on a weight) as int8 with one scale per row."),
+                ParamSpec.bool("conv", false, "Also quantize Conv weights (ConvInteger, uint8 activations, int8 weights per output channel): "
+                        + "smaller, but ONNX Runtime's CPU ConvInteger is slower than float Conv on small convolutions; prefer int8-static for CNNs."),
                 ParamSpec.integer("min-elements", 0, 0, 1 << 30, "Leave weights with fewer elements than this in float."),
                 LayerFilter.spec());
     }
@@ -58,6 +60,7 @@ public final class Int8Dynamic implements Technique {
         boolean perChannel = params.getBool("per-channel");
         int qmax = params.getBool("reduce-range") ? 63 : 127;
         boolean embeddings = params.getBool("embeddings");
+        boolean conv = params.getBool("conv");
         long minElements = params.getInt("min-elements");
         LayerFilter layers = LayerFilter.of(params);
         Map<String, TensorProto> inits = input.initializers();
@@ -87,6 +90,12 @@ public final class Int8Dynamic implements Technique {
                 if (hasBias) {
                     g.add("Add", null, n.getName() + "_bias", List.of(out, n.getInput(2)), List.of(n.getOutput(0)));
                 }
+                changed++;
+            } else if (conv && layers.accepts(n) && n.getOpType().equals("Conv") && n.getInputCount() >= 2
+                    && inits.containsKey(n.getInput(1)) && Tensors.dtype(inits.get(n.getInput(1))) == DType.FLOAT
+                    && inits.get(n.getInput(1)).getDimsCount() == 4 && !Nodes.hasAttr(n, "auto_pad")
+                    && Tensors.elementCount(inits.get(n.getInput(1))) >= Math.max(1, minElements)) {
+                emitConv(g, n, inits, quantizedWeights, quantizedActivations, qmax);
                 changed++;
             } else if (embeddings && layers.accepts(n) && n.getOpType().equals("Gather") && Nodes.intAttr(n, "axis", 0) == 0
                     && inits.containsKey(n.getInput(0)) && Tensors.dtype(inits.get(n.getInput(0))) == DType.FLOAT
@@ -132,14 +141,65 @@ public final class Int8Dynamic implements Technique {
         return Nodes.intAttr(n, "transA", 0) == 0 && Nodes.floatAttr(n, "alpha", 1f) == 1f && Nodes.floatAttr(n, "beta", 1f) == 1f;
     }
 
-    private static void emitMatMul(GraphBuilder g, NodeProto n, String x, String[] q, String out, Map<String, String[]> acts) {
-        String[] a = acts.computeIfAbsent(x, k -> {
+    /** ConvInteger(x_u8, w_s8, x_zero_point) -> int32 -> float x (x_scale * w_scale[c]) [+ bias], per output channel. */
+    private static void emitConv(GraphBuilder g, NodeProto n, Map<String, TensorProto> inits, Map<String, String[]> weights,
+                                 Map<String, String[]> acts, int qmax) {
+        TensorProto w = inits.get(n.getInput(1));
+        int cout = (int) w.getDims(0);
+        String[] q = weights.computeIfAbsent(w.getName() + "#conv", k -> {
+            float[] v = Tensors.toFloats(w);
+            int per = v.length / cout;
+            float[] scale = new float[cout];
+            byte[] codes = new byte[v.length];
+            for (int c = 0; c < cout; c++) {
+                float m = 0;
+                for (int i = 0; i < per; i++) {
+                    m = Math.max(m, Math.abs(v[c * per + i]));
+                }
+                scale[c] = m == 0 ? 1f : m / qmax;
+                for (int i = 0; i < per; i++) {
+                    codes[c * per + i] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(v[c * per + i] / scale[c])));
+                }
+            }
+            String qn = g.addInitializer(Tensors.int8(w.getName() + "_quantized", Tensors.dims(w), codes));
+            String sn = g.addInitializer(Tensors.floats(w.getName() + "_scale", new long[] {cout, 1, 1}, scale));
+            return new String[] {qn, sn};
+        });
+        String x = n.getInput(0);
+        String[] a = quantizeActivation(g, x, acts);
+        String base = n.getName().isEmpty() ? n.getOutput(0) : n.getName();
+        String yi = g.fresh(n.getOutput(0) + "_int32");
+        String yf = g.fresh(n.getOutput(0) + "_cast");
+        String s = g.fresh(base + "_scales_mul");
+        boolean hasBias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
+        String scaled = hasBias ? g.fresh(n.getOutput(0) + "_nobias") : n.getOutput(0);
+        NodeProto.Builder ci = NodeProto.newBuilder().setOpType("ConvInteger").setName(g.fresh(base + "_quant"))
+                .addInput(a[0]).addInput(q[0]).addInput(a[2]).addOutput(yi);
+        n.getAttributeList().forEach(ci::addAttribute);
+        g.keep(ci.build());
+        g.add("Mul", null, base + "_scales_mul", List.of(a[1], q[1]), List.of(s));
+        g.add("Cast", null, base + "_cast", List.of(yi), List.of(yf), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
+        g.add("Mul", null, base + "_output_scale_mul", List.of(yf, s), List.of(scaled));
+        if (hasBias) {
+            TensorProto b = inits.get(n.getInput(2));
+            String bias = b == null ? n.getInput(2)
+                    : g.addInitializer(Tensors.floats(b.getName() + "_c11", new long[] {cout, 1, 1}, Tensors.toFloats(b)));
+            g.add("Add", null, base + "_bias", List.of(scaled, bias), List.of(n.getOutput(0)));
+        }
+    }
+
+    private static String[] quantizeActivation(GraphBuilder g, String x, Map<String, String[]> acts) {
+        return acts.computeIfAbsent(x, k -> {
             String xq = g.fresh(x + "_quantized");
             String xs = g.fresh(x + "_scale");
             String xz = g.fresh(x + "_zero_point");
             g.add("DynamicQuantizeLinear", null, x + "_QuantizeLinear", List.of(x), List.of(xq, xs, xz));
             return new String[] {xq, xs, xz};
         });
+    }
+
+    private static void emitMatMul(GraphBuilder g, NodeProto n, String x, String[] q, String out, Map<String, String[]> acts) {
+        String[] a = quantizeActivation(g, x, acts);
         String base = n.getName().isEmpty() ? out : n.getName();
         String yi = g.fresh(out + "_int32");
         String yf = g.fresh(out + "_cast");

@@ -58,4 +58,22 @@ class Int8DynamicTest {
         EdgeFitException e3 = assertThrows(EdgeFitException.class, () -> t.apply(once, Params.defaults(t), TechniqueContext.of(Progress.NONE)));
         assertEquals(EdgeFitException.Kind.NOT_APPLICABLE, e3.kind());
     }
+
+    @Test
+    void sampleCnnWithConvIntegerStaysAccurate() throws Exception {
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        Technique t = new Int8Dynamic();
+        ModelSnapshot q = t.apply(cnn, Params.parse(t, Map.of("conv", "true")), TechniqueContext.of(Progress.NONE));
+        assertEquals(4, q.graph().getNodeList().stream().filter(n -> n.getOpType().equals("ConvInteger")).count());
+        assertEquals(2, q.graph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMulInteger")).count());
+        Path out = TestModels.tempDir("int8conv").resolve("cnn.onnx");
+        OnnxModels.save(q, out);
+        var data = dev.edgefit.data.Datasets.open(TestModels.sampleData(),
+                dev.edgefit.data.Preprocessing.fromJson(cnn.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY)));
+        var cfg = dev.edgefit.eval.EvalConfig.defaults().withData(data).withRuns(0, 1);
+        double before = Evaluator.evaluate(TestModels.sampleCnn(), cfg, Progress.NONE).accuracy();
+        double after = Evaluator.evaluate(out, cfg, Progress.NONE).accuracy();
+        assertTrue(before - after <= 0.01, "ConvInteger + MatMulInteger: " + after + " vs " + before);
+        assertTrue(Files.size(out) < Files.size(TestModels.sampleCnn()) * 0.3);
+    }
 }
