@@ -97,6 +97,48 @@ public final class ActivationRanges {
         }
     }
 
+    /** Mean of each tensor per channel (axis 1: C of NCHW, K of a [N, K] matrix) over the samples, from the float model. */
+    public static Map<String, double[]> channelMeans(ModelSnapshot model, Collection<String> tensors, List<Map<String, Tensor>> samples,
+                                                     Progress progress) {
+        Map<String, double[]> sum = new HashMap<>();
+        Map<String, Long> count = new HashMap<>();
+        try (OrtRunner r = OrtRunner.inMemory(ShapeProbe.exposing(model, tensors), new RunnerOptions(0, RunnerOptions.OptLevel.BASIC))) {
+            int i = 0;
+            for (Map<String, Tensor> s : samples) {
+                progress.checkCancelled();
+                Map<String, Tensor> out = r.run(s);
+                for (String t : tensors) {
+                    Tensor v = out.get(t);
+                    if (v == null || v.shape().length < 2) {
+                        continue;
+                    }
+                    long[] shape = v.shape();
+                    int c = (int) shape[1];
+                    int inner = 1;
+                    for (int d = 2; d < shape.length; d++) {
+                        inner *= (int) shape[d];
+                    }
+                    float[] f = v.floats();
+                    double[] acc = sum.computeIfAbsent(t, k -> new double[c]);
+                    for (int j = 0; j < f.length; j++) {
+                        acc[(j / inner) % c] += f[j];
+                    }
+                    count.merge(t, (long) f.length / c, Long::sum);
+                }
+                progress.update((double) ++i / samples.size(), "Bias correction: mean inputs, " + i + "/" + samples.size());
+            }
+        }
+        Map<String, double[]> means = new HashMap<>();
+        sum.forEach((t, acc) -> {
+            double[] m = acc.clone();
+            for (int j = 0; j < m.length; j++) {
+                m[j] /= count.get(t);
+            }
+            means.put(t, m);
+        });
+        return means;
+    }
+
     static int bin(double x, double lo, double hi) {
         if (hi <= lo) {
             return 0;

@@ -56,7 +56,9 @@ public final class Int8Static implements Technique {
                 ParamSpec.choice("activations", "asymmetric", List.of("asymmetric", "symmetric"), "uint8 activations with a zero point, or int8 symmetric."),
                 ParamSpec.bool("per-channel", true, "One weight scale per output channel (true) or per tensor (false)."),
                 ParamSpec.text("op-types", DEFAULT_OPS, "Operator types whose inputs and outputs are quantized."),
-                ParamSpec.text("exclude", "", "Node names or operator types to leave in float, comma separated."));
+                ParamSpec.text("exclude", "", "Node names or operator types to leave in float, comma separated."),
+                ParamSpec.bool("bias-correction", false, "Fold each Conv/Gemm layer's expected output shift from weight rounding "
+                        + "(weight error times the calibration data's mean input per channel) into its bias."));
     }
 
     @Override
@@ -101,6 +103,13 @@ public final class Int8Static implements Technique {
         Map<String, float[]> ranges = ActivationRanges.collect(input, acts, samples, method, params.getDouble("percentile"),
                 ctx.progress().slice(0, 0.8));
 
+        Map<String, double[]> means = Map.of();
+        if (params.getBool("bias-correction")) {
+            Set<String> layerInputs = new LinkedHashSet<>();
+            chosen.stream().filter(nd -> (nd.getOpType().equals("Conv") || nd.getOpType().equals("Gemm")) && inits.containsKey(nd.getInput(1)))
+                    .forEach(nd -> layerInputs.add(nd.getInput(0)));
+            means = ActivationRanges.channelMeans(input, layerInputs, samples, ctx.progress().slice(0.8, 0.85));
+        }
         GraphBuilder g = new GraphBuilder(input);
         Map<String, String> dq = new HashMap<>();           // activation -> its dequantized name
         Map<String, Float> actScale = new HashMap<>();
@@ -162,9 +171,22 @@ public final class Int8Static implements Technique {
                 nb.setInput(1, qw.name());
                 float[] ws = qw.scales();
                 Float xs = actScale.get(node.getInput(0));
-                if (node.getInputCount() > 2 && !node.getInput(2).isEmpty() && inits.containsKey(node.getInput(2)) && xs != null
-                        && inits.get(node.getInput(2)).getDimsCount() == 1) {
-                    nb.setInput(2, quantizeBias(g, inits.get(node.getInput(2)), xs, ws));
+                boolean hasBias = node.getInputCount() > 2 && !node.getInput(2).isEmpty() && inits.containsKey(node.getInput(2))
+                        && inits.get(node.getInput(2)).getDimsCount() == 1;
+                double[] mean = means.get(node.getInput(0));
+                TensorProto bias = hasBias ? inits.get(node.getInput(2)) : null;
+                if (mean != null && !node.getOpType().equals("MatMul") && (hasBias || node.getInputCount() <= 2)) {
+                    bias = corrected(node, w, bias, qw.error(), mean);
+                    if (!hasBias) {
+                        while (nb.getInputCount() < 3) {
+                            nb.addInput("");
+                        }
+                        hasBias = true;
+                    }
+                    nb.setInput(2, g.addInitializer(bias));
+                }
+                if (hasBias && xs != null) {
+                    nb.setInput(2, quantizeBias(g, bias, xs, ws));
                 }
                 weights++;
             }
@@ -179,7 +201,46 @@ public final class Int8Static implements Technique {
         return g.build(ID);
     }
 
-    record QuantizedWeight(String name, float[] scales) {
+    /** The dequantized weight's name, its scales, and its rounding error (dequantized minus float). */
+    record QuantizedWeight(String name, float[] scales, float[] error) {
+    }
+
+    /**
+     * The bias minus the expected output shift of weight rounding: shift[c] = sum over the weights feeding output
+     * channel c of error x mean input of that weight's input channel (Conv groups respected; padding ignored).
+     */
+    static TensorProto corrected(NodeProto node, TensorProto w, TensorProto bias, float[] error, double[] mean) {
+        long[] d = Tensors.dims(w);
+        boolean conv = node.getOpType().equals("Conv");
+        boolean transB = Nodes.intAttr(node, "transB", 0) == 1;
+        int cout = (int) (conv || transB ? d[0] : d[1]);
+        double[] shift = new double[cout];
+        if (conv) {
+            int group = (int) Nodes.intAttr(node, "group", 1);
+            int cinG = (int) d[1];
+            int k = error.length / (cout * cinG);
+            int perGroup = cout / group;
+            for (int c = 0; c < cout; c++) {
+                for (int ci = 0; ci < cinG; ci++) {
+                    double m = mean[(c / perGroup) * cinG + ci];
+                    for (int j = 0; j < k; j++) {
+                        shift[c] += error[(c * cinG + ci) * k + j] * m;
+                    }
+                }
+            }
+        } else {
+            int kk = (int) (transB ? d[1] : d[0]);
+            for (int c = 0; c < cout; c++) {
+                for (int i = 0; i < kk; i++) {
+                    shift[c] += (transB ? error[c * kk + i] : error[i * cout + c]) * mean[i];
+                }
+            }
+        }
+        float[] b = bias == null ? new float[cout] : Tensors.toFloats(bias);
+        for (int c = 0; c < cout; c++) {
+            b[c] = (float) (b[c] - shift[c]);
+        }
+        return Tensors.floats((bias == null ? node.getName() + "_bias" : bias.getName()) + "_corrected", new long[] {cout}, b);
     }
 
     private static void emitQdq(GraphBuilder g, String a, String[] names, String dqName) {
@@ -218,7 +279,11 @@ public final class Int8Static implements Technique {
         } else {
             g.add("DequantizeLinear", null, w.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out));
         }
-        return new QuantizedWeight(out, scale);
+        float[] err = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            err[i] = q[i] * scale[perChannel ? (i / inner) % channels : 0] - v[i];
+        }
+        return new QuantizedWeight(out, scale, err);
     }
 
     /** int32 bias with scale = activation scale x weight scale (per channel). */

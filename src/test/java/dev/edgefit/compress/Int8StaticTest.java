@@ -71,4 +71,39 @@ class Int8StaticTest {
         double t = ActivationRanges.entropyThreshold(h, amax);
         assertTrue(t > 2.5 && t < 10, "threshold " + t + " should cover the Gaussian bulk and drop the outlier");
     }
+
+    @Test
+    void biasCorrectionRemovesTheMeanOutputShift() throws Exception {
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        var data = dev.edgefit.data.Datasets.open(TestModels.sampleData(),
+                dev.edgefit.data.Preprocessing.fromJson(cnn.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY)));
+        Technique t = new Int8Static();
+        Path dir = TestModels.tempDir("biascorr");
+        double[] shift = new double[2];
+        for (int i = 0; i < 2; i++) {
+            // per-tensor weights round coarsely, so their systematic error is visible in the logits
+            ModelSnapshot q = t.apply(cnn, Params.parse(t, Map.of("per-channel", "false", "samples", "200",
+                    "bias-correction", i == 0 ? "false" : "true")), new TechniqueContext(Progress.NONE, data));
+            Path file = dir.resolve("bc" + i + ".onnx");
+            OnnxModels.save(q, file);
+            double[] meanErr = new double[10];
+            int n = 500;
+            try (OrtRunner a = new OrtRunner(file, RunnerOptions.DEFAULT); OrtRunner f = new OrtRunner(TestModels.sampleCnn(), RunnerOptions.DEFAULT)) {
+                for (int s = 0; s < n; s++) {
+                    var in = Map.of("input", dev.edgefit.runtime.Tensor.of(data.sample(1000 + s), 1, 1, 28, 28));
+                    float[] qa = a.run(in).get("logits").floats();
+                    float[] fa = f.run(in).get("logits").floats();
+                    for (int c = 0; c < 10; c++) {
+                        meanErr[c] += (qa[c] - fa[c]) / n;
+                    }
+                }
+            }
+            for (double e : meanErr) {
+                shift[i] += e * e;
+            }
+            shift[i] = Math.sqrt(shift[i]);
+        }
+        System.out.printf("mean logit shift without bias correction %.4f, with %.4f%n", shift[0], shift[1]);
+        assertTrue(shift[1] < shift[0], "bias correction shrinks the systematic output error: " + shift[0] + " -> " + shift[1]);
+    }
 }
