@@ -7,6 +7,7 @@ import dev.edgefit.data.Dataset;
 import dev.edgefit.data.Datasets;
 import dev.edgefit.data.Preprocessing;
 import dev.edgefit.eval.Fidelity;
+import dev.edgefit.eval.Latency;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.TensorSpec;
@@ -20,11 +21,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What the commands share: output, JSON shaping, data opening, shape parsing, progress on a terminal. */
+/**
+ * What the commands share: output, the JSON shape of {@link Metrics} (one place, used by eval, compress, export and
+ * report), data opening, shape parsing, option checks and progress on a terminal.
+ */
 final class Cli {
+    /** True while a progress line without its newline is on stderr (so that an error starts on a line of its own). */
+    private static volatile boolean progressLineOpen;
+
     private Cli() {
     }
 
+    /** Prints {@code value} as the command's one JSON document on stdout. */
     static void json(CommandLine.Model.CommandSpec spec, Object value) {
         PrintWriter out = spec.commandLine().getOut();
         out.println(Json.write(value));
@@ -35,16 +43,32 @@ final class Cli {
         return spec.commandLine().getOut();
     }
 
-    /** The dataset at {@code path}, preprocessed as the model's metadata says (or the default: pixels / 255). */
+    /**
+     * The dataset at {@code path}, preprocessed as the model's {@code edgefit.preprocessing} metadata says (or the
+     * default: pixels / 255, NCHW); null when {@code path} is null.
+     */
     static Dataset data(Path path, ModelSnapshot model) {
         if (path == null) {
             return null;
         }
-        String pp = model.metadata(Preprocessing.METADATA_KEY);
-        return Datasets.open(path, pp == null ? Preprocessing.DEFAULT : Preprocessing.fromJson(pp));
+        return Datasets.open(path, preprocessing(model));
     }
 
-    /** Parses NAME=1x64 options. */
+    /** The model's preprocessing; a malformed description is a problem of the model file, named as such. */
+    static Preprocessing preprocessing(ModelSnapshot model) {
+        String pp = model.metadata(Preprocessing.METADATA_KEY);
+        if (pp == null) {
+            return Preprocessing.DEFAULT;
+        }
+        try {
+            return Preprocessing.fromJson(pp);
+        } catch (EdgeFitException e) {
+            throw new EdgeFitException(EdgeFitException.Kind.BAD_MODEL, (model.origin() == null ? "The model" : model.origin().toString())
+                    + ": its " + Preprocessing.METADATA_KEY + " metadata is not usable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses NAME=1x64 options (each dimension a positive whole number). */
     static Map<String, long[]> shapes(List<String> specs) {
         Map<String, long[]> out = new LinkedHashMap<>();
         if (specs == null) {
@@ -52,10 +76,10 @@ final class Cli {
         }
         for (String s : specs) {
             int eq = s.indexOf('=');
-            if (eq <= 0) {
+            if (eq <= 0 || eq == s.length() - 1) {
                 throw EdgeFitException.badParameter("--shape takes NAME=DIMS such as input_ids=1x64, not '" + s + "'.");
             }
-            String[] parts = s.substring(eq + 1).split("x");
+            String[] parts = s.substring(eq + 1).split("[xX*,]", -1);
             long[] dims = new long[parts.length];
             try {
                 for (int i = 0; i < parts.length; i++) {
@@ -67,45 +91,84 @@ final class Cli {
             } catch (NumberFormatException e) {
                 throw EdgeFitException.badParameter("--shape " + s + ": dimensions must be positive whole numbers separated by 'x'.");
             }
-            out.put(s.substring(0, eq), dims);
+            String name = s.substring(0, eq).trim();
+            if (out.put(name, dims) != null) {
+                throw EdgeFitException.badParameter("--shape gives input '" + name + "' twice.");
+            }
         }
         return out;
     }
 
+    /** Refuses a shape override for an input the model does not have. */
+    static void checkShapeNames(Map<String, long[]> shapes, ModelSnapshot model, Path file) {
+        List<String> names = model.inputs().stream().map(TensorSpec::name).toList();
+        for (String n : shapes.keySet()) {
+            if (!names.contains(n)) {
+                throw EdgeFitException.badParameter("--shape " + n + ": " + file + " has no input named '" + n + "'; its inputs are "
+                        + String.join(", ", names) + ".");
+            }
+        }
+    }
+
+    /** Refuses a count below {@code min}, naming the option. */
+    static int atLeast(String option, int value, int min) {
+        if (value < min) {
+            throw EdgeFitException.badParameter(option + " must be at least " + min + ", not " + value + ".");
+        }
+        return value;
+    }
+
+    /**
+     * The JSON shape of measured metrics: {@code fileBytes, accuracy, accuracySamples, fidelity, latencyMs,
+     * peakMemoryBytes, runtime}. Null means not measured; a value that is not a finite number is written as null.
+     */
     static Map<String, Object> metrics(Metrics m) {
+        if (m == null) {
+            return null;
+        }
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("fileBytes", m.fileBytes());
-        j.put("accuracy", m.accuracy());
+        j.put("accuracy", finite(m.accuracy()));
         j.put("accuracySamples", m.accuracySamples());
         j.put("fidelity", fidelity(m.fidelity()));
-        if (m.latencyMs() != null) {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("p50", m.latencyMs().p50());
-            l.put("p90", m.latencyMs().p90());
-            l.put("p99", m.latencyMs().p99());
-            l.put("mean", m.latencyMs().mean());
-            l.put("runs", m.latencyMs().runs());
-            l.put("threads", m.latencyMs().threads());
-            j.put("latencyMs", l);
-        } else {
-            j.put("latencyMs", null);
-        }
+        j.put("latencyMs", latency(m.latencyMs()));
         j.put("peakMemoryBytes", m.peakMemoryBytes());
         j.put("runtime", m.runtime());
         return j;
     }
 
+    static Map<String, Object> latency(Latency l) {
+        if (l == null) {
+            return null;
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("p50", finite(l.p50()));
+        j.put("p90", finite(l.p90()));
+        j.put("p99", finite(l.p99()));
+        j.put("mean", finite(l.mean()));
+        j.put("min", finite(l.min()));
+        j.put("runs", l.runs());
+        j.put("threads", l.threads());
+        return j;
+    }
+
+    /** Fidelity against a reference; {@code sqnrDb} is null when the outputs are identical (infinite SQNR). */
     static Map<String, Object> fidelity(Fidelity f) {
         if (f == null) {
             return null;
         }
         Map<String, Object> j = new LinkedHashMap<>();
-        j.put("top1Agreement", f.top1Agreement());
-        j.put("meanCosine", f.meanCosine());
-        j.put("sqnrDb", Double.isInfinite(f.sqnrDb()) ? null : f.sqnrDb());
-        j.put("maxAbsDiff", f.maxAbsDiff());
+        j.put("top1Agreement", finite(f.top1Agreement()));
+        j.put("meanCosine", finite(f.meanCosine()));
+        j.put("sqnrDb", finite(f.sqnrDb()));
+        j.put("identical", f.maxAbsDiff() == 0);
+        j.put("maxAbsDiff", finite(f.maxAbsDiff()));
         j.put("samples", f.samples());
         return j;
+    }
+
+    private static Double finite(Double d) {
+        return d == null || !Double.isFinite(d) ? null : d;
     }
 
     static List<Map<String, Object>> specs(List<TensorSpec> specs) {
@@ -114,27 +177,40 @@ final class Cli {
 
     /** Human lines for a Metrics. */
     static void print(PrintWriter out, String title, Metrics m) {
+        print(out, title, Map.of(), m);
+    }
+
+    /** Human lines for a Metrics, after {@code extra} rows (label, text) such as a step's parameters. */
+    static void print(PrintWriter out, String title, Map<String, String> extra, Metrics m) {
         out.println(title);
-        out.printf(Locale.ROOT, "  size          %,d bytes%n", m.fileBytes());
+        Table t = new Table("", "").align("ll");
+        extra.forEach(t::row);
+        t.row("size", String.format(Locale.ROOT, "%,d bytes", m.fileBytes()));
         if (m.accuracy() != null) {
-            out.printf(Locale.ROOT, "  accuracy      %.2f%% (%d samples)%n", m.accuracy() * 100, m.accuracySamples());
+            t.row("accuracy", String.format(Locale.ROOT, "%.2f%% (%d samples)", m.accuracy() * 100, m.accuracySamples()));
         }
         if (m.fidelity() != null) {
             Fidelity f = m.fidelity();
-            out.printf(Locale.ROOT, "  fidelity      cosine %.5f, top-1 agreement %.4f, SQNR %.1f dB (%d samples)%n",
-                    f.meanCosine(), f.top1Agreement(), f.sqnrDb(), f.samples());
+            t.row("fidelity", String.format(Locale.ROOT, "cosine %.5f, top-1 agreement %.4f, SQNR %s, max |diff| %.3g (%d samples)",
+                    f.meanCosine(), f.top1Agreement(), Double.isFinite(f.sqnrDb()) ? String.format(Locale.ROOT, "%.1f dB", f.sqnrDb())
+                            : "infinite (identical)", f.maxAbsDiff(), f.samples()));
         }
         if (m.latencyMs() != null) {
-            out.printf(Locale.ROOT, "  latency       p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d runs, this machine)%n",
-                    m.latencyMs().p50(), m.latencyMs().p90(), m.latencyMs().p99(), m.latencyMs().runs());
+            Latency l = m.latencyMs();
+            t.row("latency", String.format(Locale.ROOT, "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, mean %.3f ms (%d runs, %s, this machine)",
+                    l.p50(), l.p90(), l.p99(), l.mean(), l.runs(), l.threads() <= 0 ? "default threads" : l.threads() + " threads"));
         }
         if (m.peakMemoryBytes() != null) {
-            out.printf(Locale.ROOT, "  peak memory   %,d bytes (process, while loading and running)%n", m.peakMemoryBytes());
+            t.row("peak memory", String.format(Locale.ROOT, "%,d bytes (process increase while loading and running)", m.peakMemoryBytes()));
         }
+        if (m.runtime() != null) {
+            t.row("runtime", m.runtime());
+        }
+        t.printTo(out, "  ", false);
         out.flush();
     }
 
-    /** Progress on stderr, only for a person at a terminal. */
+    /** Progress on stderr, only for a person at a terminal (System.console() is null when output is redirected). */
     static Progress progress(CommandLine.Model.CommandSpec spec) {
         if (System.console() == null) {
             return Progress.NONE;
@@ -144,13 +220,15 @@ final class Cli {
             private long last;
 
             @Override
-            public void update(double fraction, String message) {
+            public synchronized void update(double fraction, String message) {
                 long now = System.nanoTime();
                 if (now - last > 200_000_000L || fraction >= 1) {
                     last = now;
-                    err.printf(Locale.ROOT, "\r%3.0f%% %-70.70s", Math.max(0, fraction) * 100, message);
+                    String pct = fraction < 0 ? "   " : String.format(Locale.ROOT, "%3.0f%%", Math.min(1, fraction) * 100);
+                    err.printf(Locale.ROOT, "\r%s %-70.70s", pct, message == null ? "" : message);
+                    progressLineOpen = true;
                     if (fraction >= 1) {
-                        err.println();
+                        endProgressLine(err);
                     }
                     err.flush();
                 }
@@ -161,5 +239,80 @@ final class Cli {
                 return false;
             }
         };
+    }
+
+    /** Clears a progress line left on stderr, so that what follows starts on a clean line. */
+    static void endProgressLine(PrintWriter err) {
+        if (progressLineOpen) {
+            progressLineOpen = false;
+            err.print("\r" + " ".repeat(76) + "\r");
+            err.flush();
+        }
+    }
+
+    /** A text table whose columns are as wide as their widest cell; numbers right-aligned. */
+    static final class Table {
+        private final List<String[]> rows = new ArrayList<>();
+        private final String[] header;
+        private String align;
+
+        Table(String... header) {
+            this.header = header;
+            this.align = "l".repeat(header.length);
+        }
+
+        /** One letter per column: l (left) or r (right). */
+        Table align(String a) {
+            this.align = a;
+            return this;
+        }
+
+        Table row(Object... cells) {
+            String[] r = new String[header.length];
+            for (int i = 0; i < r.length; i++) {
+                Object c = i < cells.length ? cells[i] : null;
+                r[i] = c == null ? "" : c instanceof Long || c instanceof Integer ? String.format(Locale.ROOT, "%,d", c) : c.toString();
+            }
+            rows.add(r);
+            return this;
+        }
+
+        void printTo(PrintWriter out, String indent, boolean withHeader) {
+            int[] w = new int[header.length];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = withHeader ? header[i].length() : 0;
+                for (String[] r : rows) {
+                    w[i] = Math.max(w[i], r[i].length());
+                }
+            }
+            if (withHeader) {
+                line(out, indent, header, w);
+            }
+            for (String[] r : rows) {
+                line(out, indent, r, w);
+            }
+        }
+
+        private void line(PrintWriter out, String indent, String[] cells, int[] w) {
+            StringBuilder b = new StringBuilder(indent);
+            for (int i = 0; i < cells.length; i++) {
+                boolean last = i == cells.length - 1;
+                boolean right = i < align.length() && align.charAt(i) == 'r';
+                String c = cells[i];
+                String pad = " ".repeat(w[i] - c.length());
+                if (right) {
+                    b.append(pad).append(c);
+                } else {
+                    b.append(c);
+                    if (!last) {
+                        b.append(pad);
+                    }
+                }
+                if (!last) {
+                    b.append("  ");
+                }
+            }
+            out.println(b.toString().stripTrailing());
+        }
     }
 }

@@ -32,7 +32,7 @@ import java.util.concurrent.ExecutionException;
 final class CompressCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "An .onnx file (read only: it is never written).")
     Path model;
     @Option(names = "--technique", paramLabel = "ID", description = "Technique id (see 'edgefit techniques').")
     String technique;
@@ -40,32 +40,48 @@ final class CompressCommand implements Callable<Integer> {
     List<String> pipeline;
     @Option(names = "--param", paramLabel = "KEY=VALUE", description = "Technique parameter; with --pipeline write ID.KEY=VALUE.")
     List<String> params;
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the compressed model.")
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the compressed model (.onnx); not MODEL.")
     Path out;
-    @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Data for accuracy and calibration.")
+    @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Data for accuracy and calibration. Without it, inputs are generated "
+            + "and the new model is judged by its fidelity to MODEL.")
     Path data;
-    @Option(names = "--threshold", defaultValue = "0.95", description = "Reject a step whose retention falls below this (0 keeps every step).")
+    @Option(names = "--threshold", defaultValue = "0.95", paramLabel = "T",
+            description = "Reject a step whose retention falls below this (0 keeps every step). Default: ${DEFAULT-VALUE}.")
     double threshold;
-    @Option(names = "--threads", defaultValue = "0")
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Intra-op threads (0 = ONNX Runtime's default).")
     int threads;
-    @Option(names = "--runs", defaultValue = "30")
+    @Option(names = "--runs", defaultValue = "30", paramLabel = "N", description = "Timed runs for latency. Default: ${DEFAULT-VALUE}.")
     int runs;
-    @Option(names = "--max-samples", defaultValue = "" + Integer.MAX_VALUE)
-    int maxSamples;
-    @Option(names = "--json")
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
+    int warmup;
+    @Option(names = "--max-samples", paramLabel = "N", description = "Use at most this many data samples for accuracy. Default: all.")
+    Integer maxSamples;
+    @Option(names = "--fidelity-samples", defaultValue = "32", paramLabel = "N", description = "Inputs compared with MODEL. Default: ${DEFAULT-VALUE}.")
+    int fidelitySamples;
+    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of an input with dynamic dimensions, e.g. input_ids=1x64.")
+    List<String> shapes;
+    @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        if (out.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-            throw EdgeFitException.badParameter("--out " + out + " is the input model; EdgeFit never overwrites the source, choose another file.");
+        checkOut();
+        Cli.atLeast("--runs", runs, 1);
+        Cli.atLeast("--warmup", warmup, 0);
+        Cli.atLeast("--threads", threads, 0);
+        Cli.atLeast("--fidelity-samples", fidelitySamples, 1);
+        if (maxSamples != null) {
+            Cli.atLeast("--max-samples", maxSamples, 1);
+        }
+        if (!(threshold >= 0 && threshold <= 1)) {
+            throw EdgeFitException.badParameter("--threshold must be between 0 and 1, not " + threshold + ".");
         }
         List<String> ids = new ArrayList<>();
         if (technique != null) {
-            ids.add(technique);
+            ids.add(technique.trim());
         }
         if (pipeline != null) {
-            ids.addAll(pipeline);
+            pipeline.forEach(p -> ids.add(p.trim()));
         }
         if (ids.isEmpty()) {
             throw EdgeFitException.badParameter("Name a technique with --technique ID or --pipeline ID,ID; 'edgefit techniques' lists them.");
@@ -73,16 +89,20 @@ final class CompressCommand implements Callable<Integer> {
         List<Technique> ts = new ArrayList<>();
         List<Params> ps = new ArrayList<>();
         for (String id : ids) {
-            ts.add(TechniqueRegistry.get(id.trim()));
+            ts.add(TechniqueRegistry.get(id));
         }
+        Map<String, Map<String, String>> given = paramsByTechnique(ids);
         for (Technique t : ts) {
-            ps.add(Params.parse(t, paramsFor(t.id(), ids.size() > 1)));
+            ps.add(Params.parse(t, given.getOrDefault(t.id(), Map.of())));
         }
+        Map<String, long[]> shapeMap = Cli.shapes(shapes);
         ModelSnapshot m = OnnxModels.load(model);
+        Cli.checkShapeNames(shapeMap, m, model);
+        var dataset = Cli.data(data, m);
+        EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
+                .withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples).withShapes(shapeMap).withFidelitySamples(fidelitySamples);
         Path work = Files.createTempDirectory("edgefit-compress");
-        EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(3, Math.max(1, runs))
-                .withMaxSamples(maxSamples);
-        try (Experiment ex = new Experiment(model, Cli.data(data, m), cfg, work)) {
+        try (Experiment ex = new Experiment(model, dataset, cfg, work)) {
             ex.setThreshold(threshold);
             var progress = Cli.progress(spec);
             ex.addListener(e -> {
@@ -98,21 +118,28 @@ final class CompressCommand implements Callable<Integer> {
             Step last = ex.current();
             if (last.index() == 0) {
                 throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + steps.get(steps.size() - 1).note()
-                        + " Nothing was written; use --threshold 0 to keep it anyway.");
+                        + " Nothing was written to " + out + "; use --threshold 0 to keep it anyway.");
             }
             AtomicFiles.write(out, o -> Files.copy(last.artifact(), o));
             if (json) {
                 Map<String, Object> j = new LinkedHashMap<>();
+                j.put("technique", ts.size() == 1 ? ts.get(0).id() : null);
+                j.put("params", ts.size() == 1 ? ps.get(0).values() : null);
                 j.put("source", model.toString());
                 j.put("out", out.toString());
+                j.put("outBytes", Files.size(out));
+                j.put("keptStep", last.index());
                 j.put("before", Cli.metrics(before.metrics()));
+                j.put("after", Cli.metrics(last.metrics()));
                 List<Map<String, Object>> stepJson = new ArrayList<>();
                 for (Step s : steps) {
                     Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("index", s.index());
                     e.put("technique", s.techniqueId());
                     e.put("params", s.params());
                     e.put("status", s.status().name().toLowerCase(Locale.ROOT));
-                    e.put("retention", s.retention());
+                    e.put("retention", s.retention() == null || !Double.isFinite(s.retention()) ? null : s.retention());
+                    e.put("applyMillis", s.applyMillis());
                     e.put("note", s.note());
                     e.put("metrics", Cli.metrics(s.metrics()));
                     if (!s.details().isEmpty()) {
@@ -121,55 +148,92 @@ final class CompressCommand implements Callable<Integer> {
                     stepJson.add(e);
                 }
                 j.put("steps", stepJson);
-                j.put("after", Cli.metrics(last.metrics()));
-                if (ts.size() == 1) {
-                    j.put("technique", ts.get(0).id());
-                    j.put("params", ps.get(0).values());
-                }
                 Cli.json(spec, j);
             } else {
                 PrintWriter o = Cli.out(spec);
                 Cli.print(o, "before: " + model, before.metrics());
                 for (Step s : steps) {
-                    Cli.print(o, "step " + s.index() + " " + s.techniqueId() + " " + s.params() + ": " + s.status().name().toLowerCase(Locale.ROOT)
-                            + (s.note() == null ? "" : " (" + s.note() + ")"), s.metrics());
+                    Map<String, String> extra = new LinkedHashMap<>();
+                    extra.put("params", s.params().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                            .collect(java.util.stream.Collectors.joining(", ")));
+                    if (s.retention() != null) {
+                        extra.put("retention", String.format(Locale.ROOT, "%.4f (%s)", s.retention(),
+                                s.metrics().accuracy() != null && before.metrics().accuracy() != null ? "accuracy over the original's"
+                                        : "mean output cosine to the original"));
+                    }
+                    if (s.note() != null) {
+                        extra.put("note", s.note());
+                    }
+                    Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(Locale.ROOT), extra, s.metrics());
                 }
-                o.println("wrote " + out + " (step " + last.index() + ", " + Files.size(out) + " bytes)");
+                o.printf(Locale.ROOT, "wrote %s (step %d, %,d bytes)%n", out, last.index(), Files.size(out));
                 o.flush();
             }
             return 0;
         } finally {
-            try (var files = Files.list(work)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(work);
+            deleteQuietly(work);
         }
     }
 
-    private Map<String, String> paramsFor(String id, boolean qualified) {
-        Map<String, String> m = new LinkedHashMap<>();
+    /** Refuses an --out that is the input model (by path or, if it exists, by file identity), a folder, or an .ort name. */
+    private void checkOut() throws java.io.IOException {
+        boolean same = out.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize());
+        if (!same && Files.exists(out) && Files.exists(model)) {
+            same = Files.isSameFile(out, model);
+        }
+        if (same) {
+            throw EdgeFitException.badParameter("--out " + out + " is the input model; EdgeFit never overwrites the source, choose another file.");
+        }
+        if (Files.isDirectory(out)) {
+            throw EdgeFitException.badParameter("--out " + out + " is a folder; give the file to write, e.g. " + out.resolve("model-small.onnx") + ".");
+        }
+        if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".ort")) {
+            throw EdgeFitException.badParameter("--out " + out + ": compress writes ONNX; name it .onnx and use 'edgefit export --format ort' for ORT format.");
+        }
+    }
+
+    /** The temp work folder and the step files in it; best effort, so that it never hides the command's own error. */
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // a leftover temp folder is harmless; the OS cleans the temp folder
+        }
+    }
+
+    /** --param values grouped by technique id; KEY=VALUE for one technique, ID.KEY=VALUE with several. */
+    private Map<String, Map<String, String>> paramsByTechnique(List<String> ids) {
+        Map<String, Map<String, String>> m = new LinkedHashMap<>();
         if (params == null) {
             return m;
         }
+        boolean qualified = ids.size() > 1;
         for (String p : params) {
             int eq = p.indexOf('=');
             if (eq <= 0) {
                 throw EdgeFitException.badParameter("--param takes KEY=VALUE, not '" + p + "'.");
             }
-            String key = p.substring(0, eq);
+            String key = p.substring(0, eq).trim();
+            String id = ids.get(0);
             if (qualified) {
                 int dot = key.indexOf('.');
                 if (dot <= 0) {
-                    throw EdgeFitException.badParameter("With --pipeline, write --param ID.KEY=VALUE (e.g. int4.block-size=64), not '" + p + "'.");
+                    throw EdgeFitException.badParameter("With several techniques, write --param ID.KEY=VALUE (e.g. int4.block-size=64), not '" + p + "'.");
                 }
-                if (!key.substring(0, dot).equals(id)) {
-                    continue;
-                }
+                id = key.substring(0, dot);
                 key = key.substring(dot + 1);
+                if (!ids.contains(id)) {
+                    throw EdgeFitException.badParameter("--param " + p + " is for technique '" + id + "', which is not among " + String.join(", ", ids) + ".");
+                }
+            } else if (key.startsWith(id + ".")) {
+                key = key.substring(id.length() + 1);
             }
-            m.put(key, p.substring(eq + 1));
+            if (m.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(key, p.substring(eq + 1)) != null) {
+                throw EdgeFitException.badParameter("--param " + key + " of technique '" + id + "' is given twice.");
+            }
         }
         return m;
     }

@@ -19,42 +19,59 @@ import java.util.concurrent.Callable;
 final class DevicesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Option(names = "--json")
+    @Option(names = "--json", description = "Print one JSON document (an array) on stdout and nothing else.")
     boolean json;
 
     @Override
     public Integer call() {
         DeviceCatalog c = DeviceCatalog.bundled();
+        PrintWriter err = spec.commandLine().getErr();
         for (DeviceCatalog.LoadProblem p : c.problems()) {
-            spec.commandLine().getErr().println("edgefit: " + p.message());
+            err.println("edgefit: " + EdgeFitCli.oneLine(p.message()));
         }
-        spec.commandLine().getErr().flush();
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (DeviceProfile d : c.profiles()) {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("id", d.id());
-            j.put("name", d.name());
-            j.put("platform", d.platform().id());
-            j.put("resourceClass", d.resourceClass().id());
-            j.put("cpu", d.cpu());
-            j.put("ramBytes", d.ramBytes());
-            j.put("storageBytes", d.storageBytes());
-            j.put("runtimes", d.runtimes());
-            j.put("formats", d.formats());
-            j.put("defaultConstraints", d.defaultConstraints());
-            out.add(j);
-        }
+        err.flush();
         if (json) {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (DeviceProfile d : c.profiles()) {
+                out.add(json(d));
+            }
             Cli.json(spec, out);
             return 0;
         }
         PrintWriter o = Cli.out(spec);
-        o.printf("%-18s %-34s %-14s %-10s %14s %16s  %s%n", "id", "name", "platform", "class", "RAM bytes", "storage bytes", "runtimes");
+        Cli.Table t = new Cli.Table("id", "name", "platform", "class", "cores", "MHz", "RAM bytes", "storage bytes", "runtimes")
+                .align("llllrrrrl");
         for (DeviceProfile d : c.profiles()) {
-            o.printf(Locale.ROOT, "%-18s %-34.34s %-14s %-10s %,14d %,16d  %s%n", d.id(), d.name(), d.platform().id(), d.resourceClass().id(),
-                    d.ramBytes(), d.storageBytes(), String.join(",", d.runtimes()));
+            t.row(d.id(), d.name(), d.platform().id(), d.resourceClass().id(), d.cpu().cores(), d.cpu().clockMhz(), d.ramBytes(),
+                    d.storageBytes(), String.join(",", d.runtimes()));
+        }
+        t.printTo(o, "", true);
+        if (c.profiles().isEmpty()) {
+            o.println("(no device profiles loaded)");
         }
         o.flush();
         return 0;
+    }
+
+    static Map<String, Object> json(DeviceProfile d) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("id", d.id());
+        j.put("name", d.name());
+        j.put("platform", d.platform().id());
+        j.put("resourceClass", d.resourceClass().id());
+        j.put("cpu", d.cpu());
+        j.put("ramBytes", d.ramBytes());
+        j.put("externalRamBytes", d.externalRamBytes());
+        j.put("storageBytes", d.storageBytes());
+        j.put("memoryBandwidthGBs", d.memoryBandwidthGBs());
+        j.put("typicalPowerW", d.typicalPowerW());
+        j.put("peakPowerW", d.peakPowerW());
+        j.put("accelerators", d.accelerators());
+        j.put("runtimes", d.runtimes());
+        j.put("formats", d.formats());
+        j.put("defaultConstraints", d.defaultConstraints());
+        j.put("sources", d.sources());
+        j.put("notes", d.notes());
+        return j;
     }
 }

@@ -18,48 +18,63 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "eval", description = "Measure a model: accuracy (labelled data) or fidelity (--reference), latency on this machine, size.")
+@Command(name = "eval", description = "Measure a model by running it in ONNX Runtime: accuracy (labelled --data), fidelity (--reference), "
+        + "latency on this machine, peak memory, size.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "MODEL")
+    @Parameters(paramLabel = "MODEL", description = "An .onnx (or .ort) file.")
     Path model;
-    @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "IDX images (+ labels for accuracy). Without it, inputs are generated.")
+    @Option(names = "--data", paramLabel = "DIR_OR_FILE",
+            description = "IDX images (+ labels for accuracy), preprocessed as the model's metadata says. Without it, inputs are generated.")
     Path data;
-    @Option(names = "--reference", paramLabel = "MODEL", description = "Compare outputs with this model on the same inputs.")
+    @Option(names = "--reference", paramLabel = "MODEL", description = "Compare outputs with this model on the same inputs (fidelity).")
     Path reference;
-    @Option(names = "--threads", defaultValue = "0", description = "Intra-op threads (0 = ONNX Runtime's default).")
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Intra-op threads (0 = ONNX Runtime's default). Default: ${DEFAULT-VALUE}.")
     int threads;
-    @Option(names = "--runs", defaultValue = "50", description = "Timed runs for latency.")
+    @Option(names = "--runs", defaultValue = "50", paramLabel = "N", description = "Timed runs for latency. Default: ${DEFAULT-VALUE}.")
     int runs;
-    @Option(names = "--warmup", defaultValue = "5", description = "Untimed runs first.")
+    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
     int warmup;
-    @Option(names = "--max-samples", defaultValue = "" + Integer.MAX_VALUE, description = "Use at most this many data samples for accuracy.")
-    int maxSamples;
-    @Option(names = "--fidelity-samples", defaultValue = "32", description = "Inputs compared with --reference.")
+    @Option(names = "--max-samples", paramLabel = "N", description = "Use at most this many data samples for accuracy. Default: all.")
+    Integer maxSamples;
+    @Option(names = "--fidelity-samples", defaultValue = "32", paramLabel = "N", description = "Inputs compared with --reference. Default: ${DEFAULT-VALUE}.")
     int fidelitySamples;
-    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of a dynamic input, e.g. input_ids=1x64 (default batch 1, sequence 128).")
+    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of an input with dynamic dimensions, e.g. input_ids=1x64 "
+            + "(default: batch 1, sequence 128).")
     List<String> shapes;
-    @Option(names = "--json")
+    @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
 
     @Override
     public Integer call() {
+        Cli.atLeast("--runs", runs, 1);
+        Cli.atLeast("--warmup", warmup, 0);
+        Cli.atLeast("--threads", threads, 0);
+        Cli.atLeast("--fidelity-samples", fidelitySamples, 1);
+        if (maxSamples != null) {
+            Cli.atLeast("--max-samples", maxSamples, 1);
+        }
+        Map<String, long[]> shapeMap = Cli.shapes(shapes);
         ModelSnapshot m = OnnxModels.load(model);
+        Cli.checkShapeNames(shapeMap, m, model);
         if (reference != null) {
             OnnxModels.load(reference);
         }
         EvalConfig cfg = EvalConfig.defaults().withData(Cli.data(data, m)).withReference(reference)
-                .withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, Math.max(1, runs))
-                .withShapes(Cli.shapes(shapes)).withMaxSamples(maxSamples).withFidelitySamples(fidelitySamples);
+                .withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
+                .withShapes(shapeMap).withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples)
+                .withFidelitySamples(fidelitySamples);
         Metrics r = Evaluator.evaluate(model, cfg, Cli.progress(spec));
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("file", model.toString());
+            j.put("reference", reference == null ? null : reference.toString());
+            j.put("data", data == null ? null : data.toString());
             j.putAll(Cli.metrics(r));
             Cli.json(spec, j);
         } else {
-            Cli.print(Cli.out(spec), model.toString(), r);
+            Cli.print(Cli.out(spec), model + (reference == null ? "" : " (reference " + reference + ")"), r);
         }
         return 0;
     }

@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,29 +29,95 @@ final class InspectCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(paramLabel = "MODEL", description = "An .onnx file.")
     Path model;
-    @Option(names = "--json", description = "Print one JSON document.")
+    @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
-    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Concrete shape of a dynamic input for MACs, e.g. input_ids=1x64.")
+    @Option(names = "--shape", paramLabel = "NAME=DIMS",
+            description = "Concrete shape of an input with dynamic dimensions, for MACs, e.g. input_ids=1x64 (default: batch 1, sequence 128).")
     List<String> shapes;
 
     @Override
     public Integer call() throws Exception {
         ModelSnapshot m = OnnxModels.load(model);
+        long fileBytes = Files.size(model);
+        Map<String, long[]> overrides = Cli.shapes(shapes);
+        Cli.checkShapeNames(overrides, m, model);
         String note = null;
         Map<String, long[]> probed;
         try {
-            probed = ShapeProbe.probe(m, new InputGenerator(m, Cli.shapes(shapes)).generate(0));
+            probed = ShapeProbe.probe(m, new InputGenerator(m, overrides).generate(0));
         } catch (EdgeFitException e) {
             if (e.kind() == EdgeFitException.Kind.BAD_PARAMETER) {
                 throw e;
             }
             probed = Map.of();
-            note = "MACs not measured: " + e.getMessage();
+            note = "MACs and output shapes not measured: " + e.getMessage();
+        } catch (RuntimeException e) {
+            probed = Map.of();
+            note = "MACs and output shapes not measured: " + EdgeFitException.describe(e);
         }
         ModelStats s = ModelStats.compute(m, probed);
+        if (note == null && !s.macsComplete()) {
+            List<String> unknown = s.layers().stream().filter(l -> l.macs() == null).map(ModelStats.Layer::name).limit(5).toList();
+            note = "MACs not known for " + s.layers().stream().filter(l -> l.macs() == null).count() + " layer(s), e.g. "
+                    + String.join(", ", unknown) + "; the total is left out.";
+        }
+        if (json) {
+            Cli.json(spec, json(model, m, fileBytes, s, note));
+            return 0;
+        }
+        PrintWriter o = Cli.out(spec);
+        o.printf(Locale.ROOT, "%s%n", model);
+        Cli.Table head = new Cli.Table("", "");
+        head.row("size", String.format(Locale.ROOT, "%,d bytes", fileBytes));
+        head.row("opset", m.opset() + " (IR version " + m.proto().getIrVersion() + (m.proto().getProducerName().isEmpty() ? ""
+                : ", produced by " + m.proto().getProducerName() + " " + m.proto().getProducerVersion()).stripTrailing() + ")");
+        head.row("parameters", String.format(Locale.ROOT, "%,d float elements", s.parameters()));
+        if (s.quantizedElements() > 0) {
+            head.row("quantized", String.format(Locale.ROOT, "%,d int8/uint8/int4 weight elements", s.quantizedElements()));
+        }
+        head.row("weights", String.format(Locale.ROOT, "%,d bytes", s.weightBytes()));
+        head.row("MACs", s.macsComplete() ? String.format(Locale.ROOT, "%,d per inference", s.macs()) : "not known");
+        head.printTo(o, "  ", false);
+
+        o.println();
+        Cli.Table io = new Cli.Table("", "name", "type", "shape");
+        m.inputs().forEach(i -> io.row("input", i.name(), i.dtype().label(), i.shapeText()));
+        m.outputs().forEach(i -> io.row("output", i.name(), i.dtype().label(), i.shapeText()));
+        io.printTo(o, "  ", true);
+
+        o.println();
+        Cli.Table ops = new Cli.Table("operator", "count").align("lr");
+        s.opHistogram().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue(Comparator.reverseOrder())
+                .thenComparing(Map.Entry.comparingByKey())).forEach(e -> ops.row(e.getKey(), e.getValue()));
+        ops.printTo(o, "  ", true);
+
+        o.println();
+        Cli.Table layers = new Cli.Table("layer", "op", "parameters", "MACs", "weight bytes", "output").align("llrrrl");
+        for (ModelStats.Layer l : s.layers()) {
+            layers.row(l.name(), l.opType(), l.parameters(), l.macs() == null ? "?" : l.macs(), l.weightBytes(),
+                    l.outputShape() == null ? "" : dims(l.outputShape()));
+        }
+        layers.printTo(o, "  ", true);
+        if (note != null) {
+            o.println();
+            o.println("note: " + note);
+        }
+        o.flush();
+        return 0;
+    }
+
+    static String dims(long[] shape) {
+        StringBuilder b = new StringBuilder();
+        for (long d : shape) {
+            b.append(b.length() == 0 ? "" : "x").append(d);
+        }
+        return b.toString();
+    }
+
+    static Map<String, Object> json(Path file, ModelSnapshot m, long fileBytes, ModelStats s, String note) {
         Map<String, Object> j = new LinkedHashMap<>();
-        j.put("file", model.toString());
-        j.put("fileBytes", Files.size(model));
+        j.put("file", file.toString());
+        j.put("fileBytes", fileBytes);
         j.put("opset", m.opset());
         j.put("irVersion", m.proto().getIrVersion());
         j.put("producer", m.proto().getProducerName());
@@ -74,26 +141,6 @@ final class InspectCommand implements Callable<Integer> {
         }
         j.put("layers", layers);
         j.put("note", note);
-        if (json) {
-            Cli.json(spec, j);
-            return 0;
-        }
-        PrintWriter o = Cli.out(spec);
-        o.printf(Locale.ROOT, "%s: %,d bytes, opset %d, %,d parameters, %s MACs%n", model, Files.size(model), m.opset(), s.parameters(),
-                s.macsComplete() ? String.format(Locale.ROOT, "%,d", s.macs()) : "unknown");
-        m.inputs().forEach(i -> o.printf("  input   %-24s %-8s %s%n", i.name(), i.dtype().label(), i.shapeText()));
-        m.outputs().forEach(i -> o.printf("  output  %-24s %-8s %s%n", i.name(), i.dtype().label(), i.shapeText()));
-        o.println("  operators " + s.opHistogram());
-        o.printf("%n  %-36s %-20s %12s %16s %14s  %s%n", "layer", "op", "parameters", "MACs", "weight bytes", "output");
-        for (ModelStats.Layer l : s.layers()) {
-            o.printf(Locale.ROOT, "  %-36.36s %-20.20s %,12d %16s %,14d  %s%n", l.name(), l.opType(), l.parameters(),
-                    l.macs() == null ? "?" : String.format(Locale.ROOT, "%,d", l.macs()), l.weightBytes(),
-                    l.outputShape() == null ? "" : java.util.Arrays.toString(l.outputShape()));
-        }
-        if (note != null) {
-            o.println(note);
-        }
-        o.flush();
-        return 0;
+        return j;
     }
 }

@@ -1,0 +1,65 @@
+package dev.edgefit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.edgefit.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The command line as a script meets it: a separate JVM through dev.edgefit.Main, real exit codes, and stdout that
+ * holds one JSON document and nothing else (native libraries write to the process's own streams, which the
+ * in-process tests cannot see).
+ */
+class CliProcessTest {
+    record Proc(int code, String out, String err) {
+    }
+
+    static Proc edgefit(Object... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("-Dedgefit.root=" + TestModels.root());
+        cmd.add("dev.edgefit.Main");
+        for (Object a : args) {
+            cmd.add(String.valueOf(a));
+        }
+        Path dir = TestModels.tempDir("cliproc");
+        File out = dir.resolve("stdout").toFile();
+        File err = dir.resolve("stderr").toFile();
+        Process p = new ProcessBuilder(cmd).directory(TestModels.root().toFile()).redirectOutput(out).redirectError(err).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished: " + cmd);
+        return new Proc(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8), Files.readString(err.toPath(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void jsonOnStdoutAndNothingElse() throws Exception {
+        Proc r = edgefit("eval", TestModels.sampleCnn(), "--data", TestModels.sampleData(), "--max-samples", 200, "--runs", 3, "--warmup", 1, "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err(), "no progress or log lines when stderr is not a terminal");
+        JsonNode j = CliRun.parseOneDocument(r.out());
+        assertEquals(200, j.get("accuracySamples").asInt());
+        assertTrue(j.at("/latencyMs/p50").asDouble() > 0);
+    }
+
+    @Test
+    void anErrorIsOneLineAndAnExitCode() throws Exception {
+        Path text = TestModels.tempDir("cliproc").resolve("readme.onnx");
+        Files.writeString(text, "# just text\n");
+        Proc r = edgefit("inspect", text, "--json");
+        assertEquals(EdgeFitCli.BAD_MODEL, r.code());
+        assertEquals("", r.out());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("edgefit: ") && r.err().contains("readme.onnx"), r.err());
+        CliRun.assertNoStackTrace(r.err());
+    }
+}

@@ -1,0 +1,32 @@
+package dev.edgefit.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.edgefit.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.edgefit.cli.CliRun.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The export and report commands (docs/cli.md, "export and report"). */
+class ExportReportCliTest {
+    @Test
+    void exportAndReport() throws Exception {
+        Path dir = TestModels.tempDir("cliexport");
+        JsonNode e = run("export", TestModels.sampleCnn(), "--format", "onnx,ort", "--out", dir.resolve("e"), "--data", TestModels.sampleData(), "--json").json();
+        assertEquals(2, e.get("artifacts").size());
+        assertEquals("ort", e.at("/artifacts/1/format").asText());
+        assertEquals(1.0, e.at("/artifacts/1/verification/top1Agreement").asDouble());
+        assertEquals(0.8965, e.at("/artifacts/0/verification/accuracy").asDouble(), 1e-9);
+
+        CliRun r = run("report", TestModels.sampleCnn(), "--technique", "int8-dynamic", "--data", TestModels.sampleData(), "--device",
+                "raspberry-pi-4", "--max-size", "200KB", "--runs", 3, "--out", dir.resolve("r"), "--json");
+        JsonNode rj = r.json();
+        assertEquals(2, rj.get("steps").size());
+        assertEquals("PASS", rj.at("/constraints/0/status").asText(), "int8 brings 335 kB under 200 kB: " + rj.get("constraints"));
+        assertTrue(Files.isRegularFile(dir.resolve("r/report.html")));
+        assertTrue(Files.isRegularFile(dir.resolve("r/model.ort")));
+    }
+}
