@@ -110,6 +110,54 @@ final class Cli {
         }
     }
 
+    /**
+     * Refuses a reference that cannot be compared with the model: fidelity runs both on the same inputs and compares
+     * their first outputs, so the inputs must have the same names, types and ranks, and the first outputs the same
+     * rank and the same fixed dimensions.
+     */
+    static void checkReference(ModelSnapshot model, Path modelFile, ModelSnapshot reference, Path referenceFile) {
+        String why = null;
+        List<TensorSpec> a = model.inputs();
+        List<TensorSpec> b = reference.inputs();
+        if (a.size() != b.size()) {
+            why = "inputs";
+        } else {
+            for (TensorSpec x : a) {
+                TensorSpec y = b.stream().filter(t -> t.name().equals(x.name())).findFirst().orElse(null);
+                if (y == null || y.dtype() != x.dtype() || !compatible(x.shape(), y.shape())) {
+                    why = "inputs";
+                    break;
+                }
+            }
+        }
+        if (why == null && !model.outputs().isEmpty() && !reference.outputs().isEmpty()
+                && !compatible(model.outputs().get(0).shape(), reference.outputs().get(0).shape())) {
+            why = "first output";
+        }
+        if (why != null) {
+            boolean in = why.equals("inputs");
+            throw EdgeFitException.badParameter("--reference " + referenceFile + " cannot be compared with " + modelFile + ": their " + why
+                    + " differ (" + signature(in ? model.inputs() : model.outputs().subList(0, 1)) + " vs "
+                    + signature(in ? reference.inputs() : reference.outputs().subList(0, 1)) + ").");
+        }
+    }
+
+    private static boolean compatible(long[] x, long[] y) {
+        if (x.length != y.length) {
+            return false;
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] >= 0 && y[i] >= 0 && x[i] != y[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String signature(List<TensorSpec> specs) {
+        return String.join(", ", specs.stream().map(t -> t.name() + " " + t.dtype().label() + " " + t.shapeText()).toList());
+    }
+
     /** Refuses a count below {@code min}, naming the option. */
     static int atLeast(String option, int value, int min) {
         if (value < min) {

@@ -102,6 +102,8 @@ final class CompressCommand implements Callable<Integer> {
         EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
                 .withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples).withShapes(shapeMap).withFidelitySamples(fidelitySamples);
         Path work = Files.createTempDirectory("edgefit-compress");
+        Thread cleanup = new Thread(() -> deleteQuietly(work), "edgefit-compress-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no step files left in the temp folder
         try (Experiment ex = new Experiment(model, dataset, cfg, work)) {
             ex.setThreshold(threshold);
             var progress = Cli.progress(spec);
@@ -172,6 +174,11 @@ final class CompressCommand implements Callable<Integer> {
             return 0;
         } finally {
             deleteQuietly(work);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
         }
     }
 

@@ -59,7 +59,7 @@ final class EvalCommand implements Callable<Integer> {
         ModelSnapshot m = OnnxModels.load(model);
         Cli.checkShapeNames(shapeMap, m, model);
         if (reference != null) {
-            OnnxModels.load(reference);
+            Cli.checkReference(m, model, OnnxModels.load(reference), reference);
         }
         EvalConfig cfg = EvalConfig.defaults().withData(Cli.data(data, m)).withReference(reference)
                 .withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)

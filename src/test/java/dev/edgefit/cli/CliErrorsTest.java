@@ -119,6 +119,8 @@ class CliErrorsTest {
         run("eval", TestModels.sampleCnn(), "--runs", "many").assertUsageError("edgefit eval", "--runs", "many");
         run("compress", TestModels.sampleCnn(), "--technique", "fp16").assertUsageError("edgefit compress", "--out");
         run("frobnicate").assertUsageError("edgefit", "Unknown command 'frobnicate'", "inspect", "techniques");
+        run("eval", TestModels.sampleCnn(), "--reference", TestModels.miniLm(), "--json").assertError(EdgeFitCli.USAGE,
+                "cannot be compared", "fashion_cnn.onnx", "input_ids");
         run("eval", TestModels.sampleCnn(), "--runs", 0).assertError(EdgeFitCli.USAGE, "--runs", "at least 1");
         run("eval", TestModels.sampleCnn(), "--warmup", -1).assertError(EdgeFitCli.USAGE, "--warmup");
         run("eval", TestModels.sampleCnn(), "--shape", "pixels=1x1x28x28").assertError(EdgeFitCli.USAGE, "pixels", "input");
