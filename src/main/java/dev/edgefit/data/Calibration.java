@@ -9,6 +9,9 @@ public final class Calibration {
 
     /** n distinct indices in [0, size), in random order fixed by the seed (all indices if n >= size). */
     public static int[] sampleIndices(int size, int n, long seed) {
+        if (size < 0 || n < 0) {
+            throw dev.edgefit.common.EdgeFitException.badParameter("Cannot sample " + n + " of " + size + " samples: both must be 0 or more.");
+        }
         int[] all = new int[size];
         for (int i = 0; i < size; i++) {
             all[i] = i;
@@ -26,6 +29,7 @@ public final class Calibration {
         return out;
     }
 
+    /** The preprocessed samples at the given indices, in that order. */
     public static float[][] batch(Dataset d, int[] idx) {
         float[][] out = new float[idx.length][];
         for (int i = 0; i < idx.length; i++) {

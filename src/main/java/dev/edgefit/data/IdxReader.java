@@ -39,6 +39,7 @@ public final class IdxReader {
             int type = (magic >>> 8) & 0xFF;
             int ndims = magic & 0xFF;
             if ((magic >>> 16) != 0 || ndims == 0 || ndims > 4) {
+                // IDX: two zero bytes, a type byte, the number of dimensions (MNIST-style data uses 1 to 4)
                 throw EdgeFitException.badDataset(file, "is not an IDX file (bad magic number 0x" + Integer.toHexString(magic) + ").");
             }
             if (type != 0x08) {
@@ -61,7 +62,12 @@ public final class IdxReader {
             try {
                 d.readFully(data);
             } catch (EOFException e) {
-                throw EdgeFitException.badDataset(file, "is truncated: its header promises " + n + " values.");
+                throw EdgeFitException.badDataset(file, "is truncated: its header promises " + n + " values ("
+                        + dimsText(dims) + ") but the data ends before them.");
+            }
+            if (d.read() != -1) {
+                throw EdgeFitException.badDataset(file, "holds more data than its header's dimensions " + dimsText(dims)
+                        + " describe; the dimensions are wrong or the file is damaged.");
             }
             return new IdxArray(dims, data);
         } catch (EOFException e) {
@@ -73,6 +79,14 @@ public final class IdxReader {
         } catch (IOException e) {
             throw EdgeFitException.badDataset(file, "could not be read (" + e.getMessage() + ").");
         }
+    }
+
+    static String dimsText(int[] dims) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < dims.length; i++) {
+            b.append(i == 0 ? "" : "x").append(dims[i]);
+        }
+        return b.toString();
     }
 
     /** Writes an IDX file of unsigned bytes, gzip-compressed if {@code gzip}; used for subsets and tests. */

@@ -26,9 +26,17 @@ public final class ImageIdxDataset implements Dataset {
         this.h = d[1];
         this.w = d[2];
         this.c = d.length == 4 ? d[3] : 1;
+        if (pp.mean().length != 1 && pp.mean().length != c || pp.std().length != 1 && pp.std().length != c) {
+            throw EdgeFitException.badDataset(images, "holds images with " + c + " channel" + (c == 1 ? "" : "s")
+                    + ", but the preprocessing gives " + pp.mean().length + " mean and " + pp.std().length + " std values.");
+        }
         if (labelsFile != null) {
             IdxReader.IdxArray l = IdxReader.read(labelsFile);
-            if (l.dims().length != 1 || l.count() != img.count()) {
+            if (l.dims().length != 1) {
+                throw EdgeFitException.badDataset(labelsFile, "holds " + IdxReader.dimsText(l.dims())
+                        + " values; labels need one dimension (one class index per image).");
+            }
+            if (l.count() != img.count()) {
                 throw EdgeFitException.badDataset(labelsFile, "holds " + l.count() + " labels, but " + images.getFileName()
                         + " holds " + img.count() + " images.");
             }
@@ -77,6 +85,9 @@ public final class ImageIdxDataset implements Dataset {
 
     @Override
     public int label(int i) {
+        if (labels == null) {
+            throw EdgeFitException.badDataset(images, "has no labels file beside it, so it has no labels.");
+        }
         return labels[i] & 0xFF;
     }
 

@@ -25,21 +25,45 @@ public record Preprocessing(double scale, float[] mean, float[] std, Layout layo
         this.std = std == null || std.length == 0 ? new float[] {1f} : std.clone();
         this.layout = layout == null ? Layout.NCHW : layout;
         for (float s : this.std) {
-            if (s == 0 || Float.isNaN(s)) {
-                throw EdgeFitException.badParameter("Preprocessing std must not be zero.");
+            if (s == 0 || !Float.isFinite(s)) {
+                throw EdgeFitException.badParameter("Preprocessing std must be a finite number other than zero, not " + s + ".");
             }
         }
+        for (float m : this.mean) {
+            if (!Float.isFinite(m)) {
+                throw EdgeFitException.badParameter("Preprocessing mean must be a finite number, not " + m + ".");
+            }
+        }
+        if (!Double.isFinite(scale) || scale == 0) {
+            throw EdgeFitException.badParameter("Preprocessing scale must be a finite number other than zero, not " + scale + ".");
+        }
+    }
+
+    /** Per-channel means (a copy; one value applies to every channel). */
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    /** Per-channel standard deviations (a copy; one value applies to every channel). */
+    @Override
+    public float[] std() {
+        return std.clone();
     }
 
     /** Converts one image of h x w x c unsigned bytes (HWC, as IDX and most image files store them). */
     public float[] apply(byte[] pixels, int offset, int h, int w, int c) {
+        if (mean.length != 1 && mean.length != c || std.length != 1 && std.length != c) {
+            throw EdgeFitException.badParameter("Preprocessing with " + mean.length + " mean and " + std.length
+                    + " std values cannot apply to images with " + c + " channel" + (c == 1 ? "" : "s") + ".");
+        }
         float[] out = new float[h * w * c];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 for (int ch = 0; ch < c; ch++) {
                     int v = pixels[offset + (y * w + x) * c + ch] & 0xFF;
-                    float m = mean[Math.min(ch, mean.length - 1)];
-                    float s = std[Math.min(ch, std.length - 1)];
+                    float m = mean[mean.length == 1 ? 0 : ch];
+                    float s = std[std.length == 1 ? 0 : ch];
                     float f = (float) ((v * scale - m) / s);
                     int idx = layout == Layout.NCHW ? (ch * h + y) * w + x : (y * w + x) * c + ch;
                     out[idx] = f;
