@@ -10,6 +10,7 @@ import dev.edgefit.eval.Fidelity;
 import dev.edgefit.eval.Latency;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
 import dev.edgefit.model.TensorSpec;
 import picocli.CommandLine;
 
@@ -52,6 +53,18 @@ final class Cli {
             return null;
         }
         return Datasets.open(path, preprocessing(model));
+    }
+
+    /**
+     * Loads an ONNX model given on the command line. An ORT-format file gets its own sentence: these commands read
+     * ONNX (the graph, its weights and metadata), and ORT format is an output of export, verified there.
+     */
+    static ModelSnapshot load(Path file) {
+        if (file.getFileName() != null && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".ort")) {
+            throw EdgeFitException.badModel(file, "is an ORT-format file; give the .onnx model it was made from "
+                    + "('edgefit export --format ort' writes and verifies .ort files).");
+        }
+        return OnnxModels.load(file);
     }
 
     /** The model's preprocessing; a malformed description is a problem of the model file, named as such. */

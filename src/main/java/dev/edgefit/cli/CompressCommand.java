@@ -7,7 +7,6 @@ import dev.edgefit.compress.Technique;
 import dev.edgefit.compress.TechniqueRegistry;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.model.ModelSnapshot;
-import dev.edgefit.model.OnnxModels;
 import dev.edgefit.pipeline.Experiment;
 import dev.edgefit.pipeline.Step;
 import dev.edgefit.runtime.RunnerOptions;
@@ -96,7 +95,7 @@ final class CompressCommand implements Callable<Integer> {
             ps.add(Params.parse(t, given.getOrDefault(t.id(), Map.of())));
         }
         Map<String, long[]> shapeMap = Cli.shapes(shapes);
-        ModelSnapshot m = OnnxModels.load(model);
+        ModelSnapshot m = Cli.load(model);
         Cli.checkShapeNames(shapeMap, m, model);
         var dataset = Cli.data(data, m);
         EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)

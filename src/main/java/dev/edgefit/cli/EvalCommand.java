@@ -1,10 +1,10 @@
 package dev.edgefit.cli;
 
+import dev.edgefit.data.Dataset;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.model.ModelSnapshot;
-import dev.edgefit.model.OnnxModels;
 import dev.edgefit.runtime.RunnerOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "MODEL", description = "An .onnx (or .ort) file.")
+    @Parameters(paramLabel = "MODEL", description = "An .onnx file.")
     Path model;
     @Option(names = "--data", paramLabel = "DIR_OR_FILE",
             description = "IDX images (+ labels for accuracy), preprocessed as the model's metadata says. Without it, inputs are generated.")
@@ -56,12 +56,13 @@ final class EvalCommand implements Callable<Integer> {
             Cli.atLeast("--max-samples", maxSamples, 1);
         }
         Map<String, long[]> shapeMap = Cli.shapes(shapes);
-        ModelSnapshot m = OnnxModels.load(model);
+        ModelSnapshot m = Cli.load(model);
         Cli.checkShapeNames(shapeMap, m, model);
         if (reference != null) {
-            Cli.checkReference(m, model, OnnxModels.load(reference), reference);
+            Cli.checkReference(m, model, Cli.load(reference), reference);
         }
-        EvalConfig cfg = EvalConfig.defaults().withData(Cli.data(data, m)).withReference(reference)
+        Dataset dataset = Cli.data(data, m);
+        EvalConfig cfg = EvalConfig.defaults().withData(dataset).withReference(reference)
                 .withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
                 .withShapes(shapeMap).withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples)
                 .withFidelitySamples(fidelitySamples);
@@ -74,7 +75,14 @@ final class EvalCommand implements Callable<Integer> {
             j.putAll(Cli.metrics(r));
             Cli.json(spec, j);
         } else {
-            Cli.print(Cli.out(spec), model + (reference == null ? "" : " (reference " + reference + ")"), r);
+            Map<String, String> extra = new LinkedHashMap<>();
+            if (dataset != null) {
+                extra.put("data", dataset.source() + ": " + String.format(java.util.Locale.ROOT, "%,d", dataset.size()) + " samples"
+                        + (dataset.labelled() ? "" : ", no labels, so no accuracy"));
+            } else {
+                extra.put("data", "none: inputs generated from the signature");
+            }
+            Cli.print(Cli.out(spec), model + (reference == null ? "" : " (reference " + reference + ")"), extra, r);
         }
         return 0;
     }

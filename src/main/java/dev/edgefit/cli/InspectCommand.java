@@ -4,7 +4,6 @@ import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.data.InputGenerator;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.ModelStats;
-import dev.edgefit.model.OnnxModels;
 import dev.edgefit.runtime.ShapeProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +36,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelSnapshot m = OnnxModels.load(model);
+        ModelSnapshot m = Cli.load(model);
         long fileBytes = Files.size(model);
         Map<String, long[]> overrides = Cli.shapes(shapes);
         Cli.checkShapeNames(overrides, m, model);

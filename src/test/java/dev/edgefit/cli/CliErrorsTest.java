@@ -46,6 +46,9 @@ class CliErrorsTest {
         run("inspect", cut, "--json").assertError(EdgeFitCli.BAD_MODEL, "cut.onnx");
         run("eval", cut, "--json").assertError(EdgeFitCli.BAD_MODEL, "cut.onnx");
         run("eval", dir.resolve("nowhere.onnx")).assertError(EdgeFitCli.BAD_MODEL, "nowhere.onnx", "does not exist");
+        Path ort = dir.resolve("model.ort");
+        dev.edgefit.runtime.OrtRunner.writeOptimized(TestModels.sampleCnn(), ort, dev.edgefit.runtime.RunnerOptions.OptLevel.BASIC, true);
+        run("eval", ort, "--json").assertError(EdgeFitCli.BAD_MODEL, "model.ort", "ORT-format", ".onnx");
     }
 
     @Test
