@@ -5,38 +5,107 @@ import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 
-/** The one place that builds the workbench's charts, so they look alike (and like the report's). */
+import java.util.Locale;
+
+/**
+ * The one place that builds the workbench's charts, so they look alike (and like the report's: the same series
+ * colours as {@code ReportWriter}). Axes are ranged here by hand rather than by chartfx's auto-ranging, so that a
+ * 0.1-point accuracy change does not fill the whole chart and the step axis shows whole steps only.
+ */
 final class ChartStyles {
-    /** Series colours, the same as the HTML report's. */
+    /** Series colours, the same as the HTML report's: size, accuracy, latency. */
     static final String[] COLOURS = {"#2f6db5", "#2e8b57", "#c0552b"};
+    /** Steps shown before the step axis starts to grow. */
+    static final int MIN_STEPS = 5;
 
     private ChartStyles() {
     }
 
-    /** A chart of one value per pipeline step; the data set is attached here, empty, before the chart is shown. */
-    static XYChart perStep(String title, String unit, DoubleDataSet data, int colour, boolean fromZero) {
+    /**
+     * A chart of one value per pipeline step. The data set is attached here, while it is still empty and before
+     * the chart is in a scene; points are added later, from step events (see the chartfx note in DESIGN.md).
+     */
+    static XYChart perStep(String title, String axisName, String unit, DoubleDataSet data, int colour) {
         DefaultNumericAxis x = new DefaultNumericAxis("step");
-        x.setAutoRanging(false);
-        x.set(-0.5, 4.5);
-        x.setTickUnit(1);
         x.setUnit(null);
-        DefaultNumericAxis y = new DefaultNumericAxis(title, unit);
-        y.setAutoRanging(true);
-        y.setAutoRangeRounding(false);
-        y.setAutoRangePadding(0.15);
-        y.setForceZeroInRange(fromZero);
+        x.setAutoRanging(false);
+        x.setAutoGrowRanging(false);
+        x.setMinorTickCount(0);
+        DefaultNumericAxis y = new DefaultNumericAxis(axisName, unit);
+        y.setAutoRanging(false);
+        y.setAutoGrowRanging(false);
+        y.setMinorTickCount(0);
         XYChart chart = new XYChart(x, y);
         chart.setTitle(title);
         chart.setLegendVisible(false);
         chart.setAnimated(false);
-        chart.setPrefSize(320, 230);
-        chart.setMinSize(200, 160);
+        chart.setPrefSize(300, 240);
+        chart.setMinSize(180, 150);
+        chart.getStyleClass().add("step-chart");
         ErrorDataSetRenderer r = new ErrorDataSetRenderer();
         r.setDrawMarker(true);
         r.getDatasets().add(data);
         chart.getRenderers().setAll(r);
-        data.setStyle("-fx-stroke: " + COLOURS[colour] + "; -fx-fill: " + COLOURS[colour] + "; -fx-stroke-width: 2;");
-        chart.setId("chart-" + title.toLowerCase(java.util.Locale.ROOT).replace(' ', '-'));
+        String c = COLOURS[colour % COLOURS.length];
+        data.setStyle("-fx-line-color: " + c + "; -fx-marker-color: " + c + "; -fx-line-width: 2; -fx-marker-size: 4; -fx-marker-type: circle;");
+        chart.setId("chart-" + title.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("-$", ""));
+        rangeSteps(chart, 0);
+        rangeValues(chart, data, true, 1);
         return chart;
+    }
+
+    /** The step axis: whole steps from 0 to at least {@value #MIN_STEPS} - 1, growing with the steps taken. */
+    static void rangeSteps(XYChart chart, int steps) {
+        DefaultNumericAxis x = (DefaultNumericAxis) chart.getXAxis();
+        int last = Math.max(MIN_STEPS, steps) - 1;
+        x.setTickUnit(Math.max(1, niceStep(last / 8.0)));
+        x.set(-0.5, last + 0.5);
+    }
+
+    /**
+     * The value axis: from zero (sizes, times) or around the data, with at least {@code minSpan} between its ends so
+     * that small differences look small, and some room above and below the points.
+     */
+    static void rangeValues(XYChart chart, DoubleDataSet data, boolean fromZero, double minSpan) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < data.getDataCount(); i++) {
+            double v = data.get(DoubleDataSet.DIM_Y, i);
+            if (Double.isFinite(v)) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        if (lo > hi) {
+            lo = 0;
+            hi = minSpan;
+        }
+        if (fromZero) {
+            lo = Math.min(0, lo);
+            hi = Math.max(hi * 1.15, lo + minSpan);
+        } else {
+            double span = Math.max(hi - lo, minSpan);
+            double mid = (hi + lo) / 2;
+            lo = mid - span * 0.65;
+            hi = mid + span * 0.65;
+        }
+        double tick = niceStep((hi - lo) / 5);
+        DefaultNumericAxis y = (DefaultNumericAxis) chart.getYAxis();
+        y.setTickUnit(tick);
+        y.set(Math.floor(lo / tick) * tick, Math.ceil(hi / tick) * tick);
+    }
+
+    /** 1, 2, 2.5 or 5 times a power of ten, at least {@code raw}. */
+    static double niceStep(double raw) {
+        if (!(raw > 0) || Double.isInfinite(raw)) {
+            return 1;
+        }
+        double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+            if (m * p >= raw * (1 - 1e-9)) {
+                return m * p;
+            }
+        }
+        return 10 * p;
     }
 }

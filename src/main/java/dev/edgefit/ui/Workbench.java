@@ -1,9 +1,8 @@
 package dev.edgefit.ui;
 
 import dev.edgefit.common.AppPaths;
-import dev.edgefit.common.AtomicFiles;
 import dev.edgefit.common.EdgeFitException;
-import dev.edgefit.common.Json;
+import dev.edgefit.common.Progress;
 import dev.edgefit.compress.Technique;
 import dev.edgefit.compress.TechniqueRegistry;
 import dev.edgefit.data.Dataset;
@@ -13,7 +12,6 @@ import dev.edgefit.data.Preprocessing;
 import dev.edgefit.device.Constraints;
 import dev.edgefit.device.DeviceCatalog;
 import dev.edgefit.device.DeviceProfile;
-import dev.edgefit.device.FitCheck;
 import dev.edgefit.device.HostInfo;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Metrics;
@@ -29,20 +27,19 @@ import dev.edgefit.pipeline.Step;
 import dev.edgefit.report.DeploymentReport;
 import dev.edgefit.report.ReportBuilder;
 import dev.edgefit.report.ReportWriter;
+import dev.edgefit.runtime.OrtRunner;
 import dev.edgefit.runtime.ShapeProbe;
-import io.fair_acc.chartfx.XYChart;
-import io.fair_acc.dataset.spi.DoubleDataSet;
-import javafx.animation.AnimationTimer;
 import javafx.application.HostServices;
 import javafx.application.Platform;
 import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.css.PseudoClass;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
+import javafx.geometry.Rectangle2D;
 import javafx.scene.Scene;
 import javafx.scene.control.Alert;
 import javafx.scene.control.Button;
 import javafx.scene.control.ButtonType;
-import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
@@ -56,12 +53,12 @@ import javafx.scene.control.SplitPane;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableRow;
 import javafx.scene.control.TableView;
-import javafx.scene.control.TextField;
-import javafx.scene.control.TitledPane;
+import javafx.scene.control.Tooltip;
+import javafx.scene.input.KeyCombination;
 import javafx.scene.input.TransferMode;
 import javafx.scene.layout.BorderPane;
-import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
@@ -69,29 +66,43 @@ import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
+import javafx.stage.Screen;
 import javafx.stage.Stage;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
- * The workbench window: open a model, pick a device and constraints, apply techniques step by step while the charts
- * gain a point per step, check the fit, export. Long work runs on background threads; pipeline events are queued and
- * applied once per frame by an {@link AnimationTimer}, so a burst of progress events costs one UI update.
+ * The workbench window: open a model, pick a device and its limits, apply techniques step by step while the
+ * charts gain a point per step, check the fit, export with a report.
+ *
+ * <p>Threads: files are read, statistics computed and exports written on one background worker; steps run on the
+ * experiment's own thread; the host is detected on a third. Nothing slow runs on the FX thread. Pipeline events
+ * reach the FX thread through an {@link EventPump}: the latest progress replaces older ones, and at most one
+ * {@code Platform.runLater} is pending however many events arrive.
  */
 public final class Workbench {
-    private static final Path RECENT = Path.of(System.getProperty("user.home"), ".config", "edgefit", "recent.json");
+    static final String SAMPLE_MODEL = "assets/models/fashion_cnn.onnx";
+    static final String SAMPLE_DATA = "assets/data/fashion-mnist-2k";
+    static final String DEFAULT_DEVICE = "raspberry-pi-4";
+    /** System property: true turns dialogs into status-bar messages only (headless tests). */
+    static final String NO_DIALOGS = "edgefit.noDialogs";
+
+    private static final PseudoClass REJECTED = PseudoClass.getPseudoClass("rejected");
+    private static final PseudoClass REVERTED = PseudoClass.getPseudoClass("reverted");
+    private static final PseudoClass CURRENT = PseudoClass.getPseudoClass("current");
 
     private final Stage stage;
     private final HostServices host;
@@ -101,25 +112,24 @@ public final class Workbench {
         t.setDaemon(true);
         return t;
     });
+    final EventPump pump = new EventPump(Platform::runLater, this::onProgress, this::onEvent);
+    private final RecentFiles recent = RecentFiles.inConfigFolder();
 
-    // state, touched on the FX thread only
+    // state, touched on the FX thread only (except liveExperiment, read by pipeline threads)
     private Experiment experiment;
+    private volatile Experiment liveExperiment;
     private Path modelFile;
     private Path dataPath;
+    private long modelBytes;
     private Experiment.Task running;
-    private final List<DeviceProfile> devices = new ArrayList<>();
+    private boolean exporting;
+    private int opening;
 
-    // events from worker threads, drained once per frame
-    private final ConcurrentLinkedQueue<PipelineEvent> events = new ConcurrentLinkedQueue<>();
-    private final AtomicReference<PipelineEvent.StepProgress> progressEvent = new AtomicReference<>();
-
-    // controls
-    final Label modelSummary = new Label("No model open.");
-    final ComboBox<DeviceProfile> deviceBox = new ComboBox<>();
-    final TextField maxSize = new TextField();
-    final TextField maxRam = new TextField();
-    final TextField maxLatency = new TextField();
-    final Label constraintError = new Label();
+    // views
+    final ModelPanel model = new ModelPanel();
+    final ConstraintsPane constraints = new ConstraintsPane();
+    final FitPanel fit = new FitPanel();
+    final StepCharts charts = new StepCharts();
     final ListView<Technique> techniqueList = new ListView<>();
     final StackPane formHolder = new StackPane();
     final Button runButton = new Button("Run step");
@@ -130,32 +140,20 @@ public final class Workbench {
     final ProgressBar progress = new ProgressBar(0);
     final Label status = new Label("Ready.");
     final Label errorLabel = new Label();
-    final VBox fitPanel = new VBox(4);
     final Label hostLabel = new Label("Detecting this machine…");
     final TableView<Step> stepsTable = new TableView<>();
-    final TableView<ModelStats.Layer> layersTable = new TableView<>();
-    final DoubleDataSet sizeData = new DoubleDataSet("size");
-    final DoubleDataSet accuracyData = new DoubleDataSet("accuracy");
-    final DoubleDataSet latencyData = new DoubleDataSet("latency");
-    private final Menu recentMenu = new Menu("Recent files");
     final SensitivityView sensitivity = new SensitivityView();
+    private final Menu recentMenu = new Menu("Recent files");
+    private final MenuItem openDataItem = new MenuItem("Open data…");
+    private final MenuItem exportItem = new MenuItem("Export…");
 
     public Workbench(Stage stage, HostServices host) {
         this.stage = stage;
         this.host = host;
         build();
-        new AnimationTimer() {
-            @Override
-            public void handle(long now) {
-                drain();
-            }
-        }.start();
-        worker.submit(() -> {
-            HostInfo h = HostInfo.detect();
-            String text = String.format(Locale.ROOT, "This machine: %s, %d cores (%d threads), %.1f GB RAM, %s · %s",
-                    h.cpuModel(), h.physicalCores(), h.logicalCores(), h.totalRamBytes() / 1e9, h.os(), dev.edgefit.runtime.OrtRunner.version());
-            Platform.runLater(() -> hostLabel.setText(text));
-        });
+        loadDevices();
+        detectHost();
+        updateControls();
     }
 
     public BorderPane root() {
@@ -166,20 +164,32 @@ public final class Workbench {
         return experiment;
     }
 
+    ParamForm form() {
+        return formHolder.getChildren().isEmpty() || !(formHolder.getChildren().get(0) instanceof ParamForm f) ? null : f;
+    }
+
     // ---------------------------------------------------------------- layout
 
     private void build() {
         root.setTop(menu());
-        root.setLeft(leftPanel());
-        root.setCenter(center());
-        root.setRight(rightPanel());
-        HBox bar = new HBox(16, hostLabel, new Region(), errorLabel);
-        HBox.setHgrow(bar.getChildren().get(1), Priority.ALWAYS);
-        bar.setPadding(new Insets(4, 8, 4, 8));
-        bar.getStyleClass().add("status-bar");
+        BorderPane main = new BorderPane();
+        main.setLeft(scroll(techniqueColumn(), 300));
+        main.setRight(scroll(deviceColumn(), 280));
+        main.setCenter(center());
+        root.setCenter(main);
+
         errorLabel.setId("error-label");
         errorLabel.getStyleClass().add("error");
+        errorLabel.setMinWidth(0);
+        hostLabel.setId("host-label");
+        hostLabel.setMinWidth(0);
+        HBox bar = new HBox(16, hostLabel, new Region(), errorLabel);
+        HBox.setHgrow(bar.getChildren().get(1), Priority.ALWAYS);
+        HBox.setHgrow(errorLabel, Priority.SOMETIMES);
+        bar.setPadding(new Insets(4, 8, 4, 8));
+        bar.getStyleClass().add("status-bar");
         root.setBottom(bar);
+
         root.setOnDragOver(e -> {
             if (e.getDragboard().hasFiles()) {
                 e.acceptTransferModes(TransferMode.COPY);
@@ -189,25 +199,52 @@ public final class Workbench {
         root.setOnDragDropped(e -> {
             List<File> files = e.getDragboard().getFiles();
             if (!files.isEmpty()) {
-                open(files.get(0).toPath(), dataPath);
+                Path p = files.get(0).toPath();
+                if (Files.isDirectory(p) && modelFile != null) {
+                    open(modelFile, p);
+                } else {
+                    open(p, null);
+                }
             }
             e.setDropCompleted(!files.isEmpty());
             e.consume();
         });
     }
 
+    private static ScrollPane scroll(VBox content, double width) {
+        content.setPadding(new Insets(10));
+        ScrollPane sp = new ScrollPane(content);
+        sp.setFitToWidth(true);
+        sp.setHbarPolicy(ScrollPane.ScrollBarPolicy.NEVER);
+        sp.setPrefWidth(width);
+        sp.setMinWidth(width * 0.8);
+        sp.getStyleClass().add("side-column");
+        return sp;
+    }
+
+    private static Label section(String title) {
+        Label l = new Label(title);
+        l.getStyleClass().add("section-title");
+        return l;
+    }
+
     private MenuBar menu() {
         MenuItem open = new MenuItem("Open model…");
+        open.setAccelerator(KeyCombination.keyCombination("Shortcut+O"));
         open.setOnAction(e -> {
             FileChooser fc = new FileChooser();
-            fc.getExtensionFilters().add(new FileChooser.ExtensionFilter("ONNX models", "*.onnx"));
+            fc.setTitle("Open an ONNX model");
+            fc.getExtensionFilters().addAll(new FileChooser.ExtensionFilter("ONNX models", "*.onnx"),
+                    new FileChooser.ExtensionFilter("All files", "*"));
+            if (modelFile != null && modelFile.getParent() != null && Files.isDirectory(modelFile.getParent())) {
+                fc.setInitialDirectory(modelFile.getParent().toFile());
+            }
             File f = fc.showOpenDialog(stage);
             if (f != null) {
                 open(f.toPath(), null);
             }
         });
-        MenuItem data = new MenuItem("Open data…");
-        data.setOnAction(e -> {
+        openDataItem.setOnAction(e -> {
             DirectoryChooser dc = new DirectoryChooser();
             dc.setTitle("Folder with images.idx3-ubyte[.gz] and labels.idx1-ubyte[.gz]");
             File d = dc.showDialog(stage);
@@ -215,88 +252,46 @@ public final class Workbench {
                 open(modelFile, d.toPath());
             }
         });
-        MenuItem export = new MenuItem("Export…");
-        export.setOnAction(e -> export());
+        exportItem.setAccelerator(KeyCombination.keyCombination("Shortcut+E"));
+        exportItem.setOnAction(e -> export());
         MenuItem quit = new MenuItem("Quit");
+        quit.setAccelerator(KeyCombination.keyCombination("Shortcut+Q"));
         quit.setOnAction(e -> Platform.exit());
-        Menu file = new Menu("File", null, open, data, recentMenu, new SeparatorMenuItem(), export, new SeparatorMenuItem(), quit);
-        refreshRecent();
+        Menu file = new Menu("File", null, open, openDataItem, recentMenu, new SeparatorMenuItem(), exportItem,
+                new SeparatorMenuItem(), quit);
+        showRecent(recent.read());
         return new MenuBar(file);
     }
 
-    private ScrollPane leftPanel() {
-        modelSummary.setWrapText(true);
-        modelSummary.setId("model-summary");
-        TitledPane model = new TitledPane("Model", modelSummary);
-
-        try {
-            DeviceCatalog catalog = DeviceCatalog.bundled();
-            devices.addAll(catalog.profiles());
-            catalog.problems().forEach(p -> errorLabel.setText(p.message()));
-        } catch (EdgeFitException e) {
-            errorLabel.setText(e.getMessage());
-        }
-        deviceBox.getItems().setAll(devices);
-        deviceBox.setId("device-box");
-        deviceBox.setMaxWidth(Double.MAX_VALUE);
-        deviceBox.setCellFactory(v -> new DeviceCell());
-        deviceBox.setButtonCell(new DeviceCell());
-        deviceBox.valueProperty().addListener((o, a, d) -> {
-            if (d != null) {
-                Constraints c = d.defaultConstraints();
-                maxSize.setText(c.maxModelBytes() == null ? "" : Constraints.formatBytes(c.maxModelBytes()));
-                maxRam.setText(c.maxRamBytes() == null ? "" : Constraints.formatBytes(c.maxRamBytes()));
-                maxLatency.setText(c.maxLatencyMs() == null ? "" : Constraints.formatMillis(c.maxLatencyMs()));
-            }
-            refreshFit();
-        });
-        for (TextField f : List.of(maxSize, maxRam, maxLatency)) {
-            f.textProperty().addListener((o, a, b) -> refreshFit());
-            f.setPrefColumnCount(8);
-        }
-        maxSize.setId("max-size");
-        maxRam.setId("max-ram");
-        maxLatency.setId("max-latency");
-        constraintError.getStyleClass().add("error");
-        constraintError.setWrapText(true);
-        GridPane cg = new GridPane();
-        cg.setHgap(8);
-        cg.setVgap(6);
-        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
-        labels.setMinWidth(Region.USE_PREF_SIZE);
-        javafx.scene.layout.ColumnConstraints fields = new javafx.scene.layout.ColumnConstraints();
-        fields.setHgrow(Priority.ALWAYS);
-        cg.getColumnConstraints().addAll(labels, fields);
-        cg.addRow(0, new Label("Device"), deviceBox);
-        cg.addRow(1, new Label("Max model size"), maxSize);
-        cg.addRow(2, new Label("Max RAM"), maxRam);
-        cg.addRow(3, new Label("Max latency"), maxLatency);
-        cg.add(constraintError, 0, 4, 2, 1);
-        GridPane.setHgrow(deviceBox, Priority.ALWAYS);
-        TitledPane device = new TitledPane("Device and constraints", cg);
-
-        devices.stream().filter(d -> d.id().equals("raspberry-pi-4")).findFirst()
-                .or(() -> devices.stream().findFirst()).ifPresent(deviceBox::setValue);
+    private VBox techniqueColumn() {
         techniqueList.getItems().setAll(TechniqueRegistry.all());
         techniqueList.setId("technique-list");
-        techniqueList.setPrefHeight(7 * 25 + 4);
+        techniqueList.setFixedCellSize(24);
+        techniqueList.setPrefHeight(techniqueList.getItems().size() * 24 + 4);
+        techniqueList.setMinHeight(Region.USE_PREF_SIZE);
         techniqueList.setCellFactory(v -> new ListCell<>() {
             @Override
             protected void updateItem(Technique t, boolean empty) {
                 super.updateItem(t, empty);
                 setText(empty || t == null ? null : t.displayName());
-                setTooltip(empty || t == null ? null : new javafx.scene.control.Tooltip(t.description()));
+                setTooltip(empty || t == null ? null : new Tooltip(t.description()));
             }
         });
         techniqueList.getSelectionModel().selectedItemProperty().addListener((o, a, t) -> {
-            formHolder.getChildren().setAll(t == null ? new Label() : new ParamForm(t));
+            if (t == null) {
+                formHolder.getChildren().clear();
+            } else {
+                ParamForm form = new ParamForm(t);
+                form.validProperty().addListener((oo, was, is) -> updateControls());
+                formHolder.getChildren().setAll(form);
+            }
+            updateControls();
         });
         techniqueList.getSelectionModel().selectFirst();
+        formHolder.setMinHeight(Region.USE_PREF_SIZE);
         runButton.setId("run-button");
-        runButton.setDefaultButton(true);
         runButton.setOnAction(e -> runStep());
         cancelButton.setId("cancel-button");
-        cancelButton.setDisable(true);
         cancelButton.setOnAction(e -> {
             if (running != null) {
                 running.cancel();
@@ -307,46 +302,56 @@ public final class Workbench {
         progress.setId("progress");
         status.setWrapText(true);
         status.setId("status");
+        status.setMinHeight(Region.USE_PREF_SIZE);
         HBox buttons = new HBox(8, runButton, cancelButton);
-        VBox tech = new VBox(8, techniqueList, formHolder, buttons, progress, status);
-        TitledPane techniques = new TitledPane("Technique", tech);
-
-        VBox left = new VBox(8, model, device, techniques);
-        left.setPadding(new Insets(8));
-        left.setPrefWidth(360);
-        ScrollPane sp = new ScrollPane(left);
-        sp.setFitToWidth(true);
-        sp.setPrefWidth(380);
-        return sp;
+        return new VBox(8, section("Technique"), techniqueList, formHolder, buttons, progress, status);
     }
 
-    private SplitPane center() {
-        HBox charts = new HBox(8,
-                grow(ChartStyles.perStep("Size", "MB", sizeData, 0, true)),
-                grow(ChartStyles.perStep("Accuracy", "%", accuracyData, 1, false)),
-                grow(ChartStyles.perStep("Latency p50", "ms", latencyData, 2, true)));
-        charts.setPadding(new Insets(8));
+    private VBox deviceColumn() {
+        constraints.onChange(this::refreshFit);
+        return new VBox(8, section("Target device"), constraints, new Region(), section("Fit of the current step"), fit);
+    }
 
+    private VBox center() {
         stepsTable.setId("steps-table");
         stepsTable.getColumns().setAll(List.of(
-                col("#", s -> String.valueOf(s.index()), 40),
-                col("Technique", Step::displayName, 170),
-                col("Parameters", s -> s.params().isEmpty() ? "" : s.params().toString(), 150),
-                col("Status", s -> s.status().name().toLowerCase(Locale.ROOT) + (s.note() == null ? "" : ": " + s.note()), 90),
-                col("Size", s -> bytes(s.metrics().fileBytes()), 80),
-                col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : pct(s.metrics().accuracy()), 80),
-                col("Cosine to original", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "1 (original)" : "n/m")
-                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 110),
-                col("Latency p50 / p99", s -> String.format(Locale.ROOT, "%.3f / %.3f ms", s.metrics().latencyMs().p50(),
-                        s.metrics().latencyMs().p99()), 140),
-                col("Peak memory", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : bytes(s.metrics().peakMemoryBytes()), 110)));
-        stepsTable.setPlaceholder(new Label("The original model is measured when it opens; then run a technique."));
+                col("#", s -> (isCurrent(s) ? "▸ " : "") + s.index(), 36),
+                col("Technique", Step::displayName, 195),
+                col("Parameters", s -> Formats.params(s.params()), 135),
+                col("Status", this::statusText, 80),
+                col("Size", s -> Formats.bytes(s.metrics().fileBytes()), 75),
+                col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : Formats.pct(s.metrics().accuracy()), 75),
+                col("Cosine", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "1 (itself)" : "n/m")
+                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 75),
+                col("p50 / p99 ms", s -> s.metrics().latencyMs() == null ? "n/m"
+                        : Formats.ms(s.metrics().latencyMs().p50()) + " / " + Formats.ms(s.metrics().latencyMs().p99()), 110),
+                col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 80)));
+        stepsTable.getColumns().get(0).setStyle("-fx-alignment: CENTER-RIGHT;");
+        stepsTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        stepsTable.setPlaceholder(new Label("The original model is measured as step 0 when it opens; then run a technique."));
+        stepsTable.setRowFactory(t -> new TableRow<>() {
+            @Override
+            protected void updateItem(Step s, boolean empty) {
+                super.updateItem(s, empty);
+                pseudoClassStateChanged(REJECTED, !empty && s != null && s.status() == Step.Status.REJECTED);
+                pseudoClassStateChanged(REVERTED, !empty && s != null && s.status() == Step.Status.REVERTED);
+                pseudoClassStateChanged(CURRENT, !empty && s != null && isCurrent(s));
+            }
+        });
+        stepsTable.getSelectionModel().selectedItemProperty().addListener((o, a, st) -> {
+            sensitivity.show(st);
+            updateControls();
+        });
+        revertButton.setId("revert-button");
+        revertButton.setTooltip(new Tooltip("Undo the selected step: the next step builds on the one before it."));
         revertButton.setOnAction(e -> {
             Step s = stepsTable.getSelectionModel().getSelectedItem();
             if (s != null && experiment != null) {
                 act(() -> experiment.revert(s.index()));
             }
         });
+        keepButton.setId("keep-button");
+        keepButton.setTooltip(new Tooltip("Keep a step that was rejected for losing too much accuracy."));
         keepButton.setOnAction(e -> {
             Step s = stepsTable.getSelectionModel().getSelectedItem();
             if (s != null && experiment != null) {
@@ -354,6 +359,7 @@ public final class Workbench {
             }
         });
         exportButton.setId("export-button");
+        exportButton.setTooltip(new Tooltip("Write the current step as ONNX and ORT files, verified, with a report."));
         exportButton.setOnAction(e -> export());
         HBox stepButtons = new HBox(8, revertButton, keepButton, new Region(), exportButton);
         HBox.setHgrow(stepButtons.getChildren().get(2), Priority.ALWAYS);
@@ -362,150 +368,211 @@ public final class Workbench {
         VBox.setVgrow(stepsTable, Priority.ALWAYS);
         stepsBox.setPadding(new Insets(6));
 
-        layersTable.setId("layers-table");
-        layersTable.getColumns().setAll(List.of(
-                lcol("Layer", ModelStats.Layer::name, 200), lcol("Op", ModelStats.Layer::opType, 140),
-                lcol("Parameters", l -> String.format(Locale.ROOT, "%,d", l.parameters()), 100),
-                lcol("MACs", l -> l.macs() == null ? "?" : String.format(Locale.ROOT, "%,d", l.macs()), 120),
-                lcol("Weight bytes", l -> String.format(Locale.ROOT, "%,d", l.weightBytes()), 110),
-                lcol("Output shape", l -> l.outputShape() == null ? "" : java.util.Arrays.toString(l.outputShape()), 160)));
-        stepsTable.getSelectionModel().selectedItemProperty().addListener((o, a, st) -> sensitivity.show(st));
-        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Layers", layersTable), new Tab("Sensitivity", sensitivity));
+        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
-        SplitPane split = new SplitPane(charts, tabs);
+        SplitPane split = new SplitPane(charts.node(), tabs);
         split.setOrientation(Orientation.VERTICAL);
-        split.setDividerPositions(0.42);
-        return split;
+        split.setDividerPositions(0.45);
+        VBox.setVgrow(split, Priority.ALWAYS);
+        VBox.setMargin(model.header, new Insets(6, 10, 2, 10));
+        return new VBox(model.header, split);
     }
 
-    private VBox rightPanel() {
-        fitPanel.setId("fit-panel");
-        fitPanel.setPadding(new Insets(8));
-        fitPanel.setPrefWidth(250);
-        Label title = new Label("Fit on the selected device");
-        title.getStyleClass().add("section-title");
-        VBox box = new VBox(8, title, fitPanel);
-        box.setPadding(new Insets(8));
-        box.setPrefWidth(270);
-        return box;
+    /** A cell that shows its whole text as a tooltip, for texts wider than the column. */
+    private static <T> javafx.scene.control.TableCell<T, String> tooltipCell() {
+        return new javafx.scene.control.TableCell<>() {
+            @Override
+            protected void updateItem(String item, boolean empty) {
+                super.updateItem(item, empty);
+                setText(empty ? null : item);
+                setTooltip(empty || item == null || item.isEmpty() ? null : new Tooltip(item));
+            }
+        };
     }
 
-    private static XYChart grow(XYChart c) {
-        HBox.setHgrow(c, Priority.ALWAYS);
-        return c;
+    private String statusText(Step s) {
+        return s.status().name().toLowerCase(Locale.ROOT) + (s.note() == null ? "" : ": " + s.note());
+    }
+
+    /** The step the next technique builds on (marked ▸ and bold in the table). */
+    private boolean isCurrent(Step s) {
+        return experiment != null && experiment.current() != null && experiment.current().index() == s.index();
     }
 
     private static TableColumn<Step, String> col(String name, Function<Step, String> f, double width) {
         TableColumn<Step, String> c = new TableColumn<>(name);
         c.setCellValueFactory(v -> new ReadOnlyObjectWrapper<>(f.apply(v.getValue())));
         c.setPrefWidth(width);
+        c.setSortable(false);
+        c.setCellFactory(x -> tooltipCell());
         return c;
     }
 
-    private static TableColumn<ModelStats.Layer, String> lcol(String name, Function<ModelStats.Layer, String> f, double width) {
-        TableColumn<ModelStats.Layer, String> c = new TableColumn<>(name);
-        c.setCellValueFactory(v -> new ReadOnlyObjectWrapper<>(f.apply(v.getValue())));
-        c.setPrefWidth(width);
-        return c;
-    }
+    // ---------------------------------------------------------------- devices and host
 
-    private static final class DeviceCell extends ListCell<DeviceProfile> {
-        @Override
-        protected void updateItem(DeviceProfile d, boolean empty) {
-            super.updateItem(d, empty);
-            setText(empty || d == null ? null : d.name() + "  (" + d.resourceClass().id() + ")");
+    private void loadDevices() {
+        List<DeviceProfile> list = new ArrayList<>();
+        try {
+            DeviceCatalog catalog = DeviceCatalog.bundled();
+            list.addAll(catalog.profiles());
+            catalog.problems().stream().findFirst().ifPresent(p -> errorLabel.setText(p.message()));
+        } catch (EdgeFitException e) {
+            errorLabel.setText(EdgeFitException.describe(e));
         }
+        constraints.setDevices(list, DEFAULT_DEVICE);
     }
 
-    // ---------------------------------------------------------------- actions
+    /** OSHI takes a moment on first use: detect on a thread of its own, then add "this machine" to the devices. */
+    private void detectHost() {
+        Thread t = new Thread(() -> {
+            try {
+                HostInfo h = HostInfo.detect();
+                DeviceProfile me = h.thisMachine();
+                String text = String.format(Locale.ROOT, "This machine: %s · %d cores (%d threads) · %s RAM · %s · %s",
+                        h.cpuModel(), h.physicalCores(), h.logicalCores(), Constraints.formatBytes(h.totalRamBytes()),
+                        h.os(), OrtRunner.version());
+                Platform.runLater(() -> {
+                    hostLabel.setText(text);
+                    hostLabel.setTooltip(new Tooltip(text));
+                    List<DeviceProfile> devices = new ArrayList<>(constraints.deviceBox.getItems());
+                    devices.removeIf(d -> d.id().equals(HostInfo.THIS_MACHINE));
+                    devices.add(me);
+                    constraints.setDevices(devices, DEFAULT_DEVICE);
+                });
+            } catch (RuntimeException | LinkageError e) {
+                Platform.runLater(() -> hostLabel.setText("This machine could not be read: " + EdgeFitException.describe(e)));
+            }
+        }, "edgefit-host");
+        t.setDaemon(true);
+        t.start();
+    }
 
-    /** Opens a model (and optionally a dataset; for the bundled sample its data) in the background. */
-    public void open(Path model, Path data) {
+    // ---------------------------------------------------------------- opening
+
+    /** Opens a model (with a dataset; for the bundled sample, its data) in the background, then measures it as step 0. */
+    public void open(Path modelPath, Path data) {
+        if (running != null) {
+            running.cancel();
+        }
         errorLabel.setText("");
-        status.setText("Opening " + model.getFileName() + "…");
-        Path dataToUse = data != null ? data : defaultData(model);
+        status.setText("Opening " + modelPath.getFileName() + "…");
+        progress.setProgress(ProgressBar.INDETERMINATE_PROGRESS);
+        opening++;
+        updateControls();
+        Path dataToUse = data != null ? data : defaultData(modelPath);
         worker.submit(() -> {
             try {
-                ModelSnapshot snap = OnnxModels.load(model);
+                ModelSnapshot snap = OnnxModels.load(modelPath);
+                long bytes = Files.size(modelPath);
                 Dataset ds = null;
                 if (dataToUse != null) {
                     String pp = snap.metadata(Preprocessing.METADATA_KEY);
                     ds = Datasets.open(dataToUse, pp == null ? Preprocessing.DEFAULT : Preprocessing.fromJson(pp));
                 }
                 Path work = Files.createTempDirectory("edgefit-work");
-                Experiment ex = new Experiment(model, ds, EvalConfig.defaults().withRuns(5, 50), work);
-                ex.addListener(this::onEvent);
-                Platform.runLater(() -> opened(ex, model, dataToUse));
+                Experiment ex = new Experiment(modelPath, ds, EvalConfig.defaults().withRuns(5, 50), work);
+                Dataset dataset = ds;
+                Platform.runLater(() -> opened(ex, modelPath, bytes, snap, dataset, dataToUse));
                 ModelStats stats = computeStats(snap);
-                Platform.runLater(() -> showStats(snap, stats, ex));
-            } catch (Exception e) {
-                Platform.runLater(() -> showError(e));
+                Platform.runLater(() -> {
+                    if (ex == experiment) {
+                        model.showStats(modelPath, bytes, snap, dataset, stats);
+                    }
+                });
+            } catch (Exception | LinkageError e) {
+                Platform.runLater(() -> {
+                    opening--;
+                    progress.setProgress(0);
+                    updateControls();
+                    if (experiment == null) {
+                        model.showError(EdgeFitException.describe(e));
+                    }
+                    showError(e);
+                });
             }
         });
     }
 
-    private static Path defaultData(Path model) {
-        Path sample = AppPaths.find("assets/models/fashion_cnn.onnx").orElse(null);
+    /** Opens a dataset folder for the open model: a new experiment, measured again from step 0. */
+    public void openData(Path data) {
+        if (modelFile != null) {
+            open(modelFile, data);
+        }
+    }
+
+    private static Path defaultData(Path modelPath) {
+        Path sample = AppPaths.find(SAMPLE_MODEL).orElse(null);
         try {
-            if (sample != null && Files.isSameFile(sample, model)) {
-                return AppPaths.find("assets/data/fashion-mnist-2k").orElse(null);
+            if (sample != null && Files.exists(modelPath) && Files.isSameFile(sample, modelPath)) {
+                return AppPaths.find(SAMPLE_DATA).orElse(null);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         }
         return null;
     }
 
-    private static ModelStats computeStats(ModelSnapshot snap) {
+    /** Statistics with shapes from one run of the graph; without shapes (the run failed) MACs stay unknown. */
+    static ModelStats computeStats(ModelSnapshot snap) {
         try {
             return ModelStats.compute(snap, ShapeProbe.probe(snap, new InputGenerator(snap, Map.of()).generate(0)));
-        } catch (EdgeFitException e) {
+        } catch (RuntimeException e) {
             return ModelStats.compute(snap, Map.of());
         }
     }
 
-    private void opened(Experiment ex, Path model, Path data) {
+    private void opened(Experiment ex, Path modelPath, long bytes, ModelSnapshot snap, Dataset ds, Path data) {
+        opening--;
         if (experiment != null) {
-            experiment.close();
+            retire(experiment);
         }
         experiment = ex;
-        modelFile = model;
+        liveExperiment = ex;
+        ex.addListener(e -> {
+            if (liveExperiment == ex) {
+                pump.post(e);
+            }
+        });
+        modelFile = modelPath;
+        modelBytes = bytes;
         dataPath = data;
-        stage.setTitle("EdgeFit — " + model.getFileName());
+        stage.setTitle("EdgeFit — " + modelPath.getFileName());
         stepsTable.getItems().clear();
-        sizeData.clearData();
-        accuracyData.clearData();
-        latencyData.clearData();
-        rememberRecent(model);
+        charts.reset(ds != null && ds.labelled());
+        model.showFile(modelPath, bytes, snap, ds);
+        remember(modelPath);
         startTask(ex.measureOriginal(), "Measuring the original model");
     }
 
-    private void showStats(ModelSnapshot snap, ModelStats s, Experiment ex) {
-        if (ex != experiment) {
-            return;
-        }
-        StringBuilder b = new StringBuilder();
-        b.append(modelFile.getFileName()).append('\n');
-        try {
-            b.append(String.format(Locale.ROOT, "%s on disk, opset %d%n", bytes(Files.size(modelFile)), snap.opset()));
-        } catch (java.io.IOException e) {
-            b.append("size unknown\n");
-        }
-        b.append(String.format(Locale.ROOT, "%,d parameters, %s MACs%n", s.parameters(),
-                s.macsComplete() ? String.format(Locale.ROOT, "%,d", s.macs()) : "unknown"));
-        snap.inputs().forEach(i -> b.append("in  ").append(i.name()).append(' ').append(i.dtype().label()).append(' ').append(i.shapeText()).append('\n'));
-        snap.outputs().forEach(i -> b.append("out ").append(i.name()).append(' ').append(i.dtype().label()).append(' ').append(i.shapeText()).append('\n'));
-        b.append("data: ").append(dataPath == null ? "none (inputs generated; fidelity instead of accuracy)" : dataPath.getFileName()).append('\n');
-        b.append(s.opHistogram());
-        modelSummary.setText(b.toString());
-        layersTable.getItems().setAll(s.layers());
+    /** Stops an experiment that was replaced and deletes its working files (never the user's model). */
+    private void retire(Experiment ex) {
+        ex.close();
+        Path work = ex.workDir();
+        worker.submit(() -> deleteTree(work));
     }
 
-    private void runStep() {
-        if (experiment == null || running != null) {
+    private static void deleteTree(Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) {
             return;
         }
-        if (formHolder.getChildren().isEmpty() || !(formHolder.getChildren().get(0) instanceof ParamForm form)) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // a step file still open elsewhere stays in the temp folder
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort: these are our own temporary files
+        }
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    private void runStep() {
+        ParamForm form = form();
+        if (experiment == null || running != null || form == null) {
             return;
         }
         try {
@@ -517,12 +584,21 @@ public final class Workbench {
 
     private void startTask(Experiment.Task t, String what) {
         running = t;
-        runButton.setDisable(true);
-        cancelButton.setDisable(false);
-        exportButton.setDisable(true);
         progress.setProgress(0);
         status.setText(what + "…");
         errorLabel.setText("");
+        updateControls();
+        // a step that ends without a finished or failed event (an Error on the pipeline thread) still frees the UI;
+        // this is one runLater per step, queued after the step's own events
+        t.result().whenComplete((s, err) -> Platform.runLater(() -> {
+            if (running == t) {
+                running = null;
+                updateControls();
+                if (err != null) {
+                    showError(err);
+                }
+            }
+        }));
     }
 
     private void act(Runnable r) {
@@ -533,112 +609,96 @@ public final class Workbench {
         }
     }
 
-    /** Called on pipeline threads: only queue. */
-    private void onEvent(PipelineEvent e) {
-        if (e instanceof PipelineEvent.StepProgress p) {
-            progressEvent.set(p);
-        } else {
-            events.add(e);
+    private void onProgress(PipelineEvent.StepProgress p) {
+        if (running == null && !exporting) {
+            return; // a late progress event of a step that has finished
+        }
+        progress.setProgress(p.fraction() < 0 ? ProgressBar.INDETERMINATE_PROGRESS : Math.min(1, p.fraction()));
+        if (p.message() != null && !p.message().isEmpty()) {
+            status.setText(p.message());
         }
     }
 
-    /** Once per frame on the FX thread: the latest progress, then every other event in order. */
-    private void drain() {
-        PipelineEvent.StepProgress p = progressEvent.getAndSet(null);
-        if (p != null) {
-            progress.setProgress(p.fraction() < 0 ? ProgressBar.INDETERMINATE_PROGRESS : p.fraction());
-            status.setText(p.message());
+    private void onEvent(PipelineEvent e) {
+        if (experiment == null) {
+            return;
         }
-        PipelineEvent e;
-        while ((e = events.poll()) != null) {
-            if (e instanceof PipelineEvent.StepFinished f) {
-                finished(f.step());
-            } else if (e instanceof PipelineEvent.StepFailed f) {
-                done();
-                if (f.cancelled()) {
-                    status.setText("Cancelled; the current step is unchanged.");
-                } else {
-                    status.setText("Step failed.");
-                    showError(new EdgeFitException(EdgeFitException.Kind.INTERNAL, f.message()));
-                }
-            } else if (e instanceof PipelineEvent.StepReverted || e instanceof PipelineEvent.StepKept) {
-                stepsTable.getItems().setAll(experiment.steps());
-                refreshFit();
+        if (e instanceof PipelineEvent.StepFinished f) {
+            finished(f.step());
+        } else if (e instanceof PipelineEvent.StepFailed f) {
+            running = null;
+            progress.setProgress(0);
+            if (f.cancelled()) {
+                status.setText("Cancelled; the current step is unchanged.");
+            } else {
+                status.setText("The step failed; the current step is unchanged.");
+                showError(new EdgeFitException(EdgeFitException.Kind.INTERNAL, f.message()));
             }
+            updateControls();
+        } else if (e instanceof PipelineEvent.StepReverted || e instanceof PipelineEvent.StepKept) {
+            refreshSteps();
+            status.setText(e instanceof PipelineEvent.StepReverted r ? "Step " + r.stepIndex() + " reverted; the next step builds on step "
+                    + experiment.current().index() + "." : "Step " + ((PipelineEvent.StepKept) e).stepIndex() + " kept.");
+            refreshFit();
+            updateControls();
         }
     }
 
     private void finished(Step s) {
-        done();
-        stepsTable.getItems().setAll(experiment.steps());
+        running = null;
+        refreshSteps();
+        charts.add(s);
         Metrics m = s.metrics();
-        sizeData.add(s.index(), m.fileBytes() / 1e6);
-        double acc = m.accuracy() != null ? m.accuracy() * 100 : m.fidelity() != null ? m.fidelity().meanCosine() * 100 : 100;
-        accuracyData.add(s.index(), acc);
-        latencyData.add(s.index(), m.latencyMs().p50());
-        status.setText(String.format(Locale.ROOT, "Step %d %s: %s, %s%s, p50 %.3f ms.", s.index(), s.techniqueId(),
-                s.status().name().toLowerCase(Locale.ROOT), bytes(m.fileBytes()),
-                m.accuracy() == null ? "" : ", accuracy " + pct(m.accuracy()), m.latencyMs().p50())
-                + (s.note() == null ? "" : " " + s.note()));
+        String quality = m.accuracy() != null ? ", accuracy " + Formats.pct(m.accuracy())
+                : m.fidelity() != null ? String.format(Locale.ROOT, ", cosine %.5f", m.fidelity().meanCosine()) : "";
+        status.setText(String.format(Locale.ROOT, "Step %d (%s): %s%s, p50 %s ms on this machine.", s.index(), s.displayName(),
+                Formats.bytes(m.fileBytes()), quality, m.latencyMs() == null ? "n/m" : Formats.ms(m.latencyMs().p50()))
+                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : ""));
         progress.setProgress(1);
         refreshFit();
+        updateControls();
     }
 
-    private void done() {
-        running = null;
-        runButton.setDisable(false);
-        cancelButton.setDisable(true);
-        exportButton.setDisable(false);
+    private void refreshSteps() {
+        Step selected = stepsTable.getSelectionModel().getSelectedItem();
+        List<Step> steps = experiment.steps();
+        stepsTable.getItems().setAll(steps);
+        stepsTable.refresh();
+        if (selected != null) {
+            steps.stream().filter(x -> x.index() == selected.index()).findFirst().ifPresent(x -> stepsTable.getSelectionModel().select(x));
+        }
     }
 
-    /** Pass/fail of the current step against the selected device's constraints; no re-run needed. */
+    /** Fit of the current step on the selected device, from the measured figures (nothing is run again). */
     void refreshFit() {
-        fitPanel.getChildren().clear();
-        Constraints c;
-        try {
-            c = Constraints.parse(maxSize.getText(), maxRam.getText(), maxLatency.getText());
-            constraintError.setText("");
-        } catch (EdgeFitException e) {
-            constraintError.setText(e.getMessage());
-            return;
-        }
         Step cur = experiment == null ? null : experiment.current();
-        DeviceProfile d = deviceBox.getValue();
-        if (cur == null) {
-            fitPanel.getChildren().add(new Label("Waiting for measurements."));
-            return;
-        }
-        Label head = new Label((d == null ? "No device chosen" : d.name()) + " · step " + cur.index() + " (" + cur.techniqueId() + ")");
-        head.setWrapText(true);
-        fitPanel.getChildren().add(head);
-        Metrics m = cur.metrics();
-        List<FitCheck.ConstraintResult> results = FitCheck.check(c, m.fileBytes(), m.peakMemoryBytes(), m.latencyMs().p50());
-        if (results.isEmpty()) {
-            fitPanel.getChildren().add(new Label("No constraints set."));
-        }
-        for (FitCheck.ConstraintResult r : results) {
-            Label l = new Label(String.format(Locale.ROOT, "%s %s: %s of %s%s", r.status() == FitCheck.Status.PASS ? "✔" : r.status() == FitCheck.Status.FAIL ? "✘" : "?",
-                    r.name(), r.actual(), r.limit(), Double.isNaN(r.marginPct()) ? "" : String.format(Locale.ROOT, " (margin %+.0f%%)", r.marginPct())));
-            l.getStyleClass().addAll("fit", "fit-" + r.status().name().toLowerCase(Locale.ROOT));
-            l.setWrapText(true);
-            if (r.note() != null && !r.note().isEmpty()) {
-                l.setTooltip(new javafx.scene.control.Tooltip(r.note()));
-            }
-            fitPanel.getChildren().add(l);
-        }
-        Label note = new Label("Latency and memory are measured on this machine, not on the device; size is the file's bytes.");
-        note.setWrapText(true);
-        note.getStyleClass().add("note");
-        fitPanel.getChildren().add(note);
+        fit.show(constraints.deviceBox.getValue(), cur, constraints.constraints(), running != null);
     }
 
-    /** Writes the current step as ONNX + ORT with a report, in the background, then offers to open the report. */
+    private void updateControls() {
+        boolean busy = running != null || exporting || opening > 0;
+        boolean measured = experiment != null && experiment.current() != null;
+        ParamForm form = form();
+        runButton.setDisable(busy || !measured || form == null || !form.validProperty().get());
+        cancelButton.setDisable(running == null);
+        exportButton.setDisable(busy || !measured);
+        exportItem.setDisable(busy || !measured);
+        openDataItem.setDisable(modelFile == null);
+        Step sel = stepsTable.getSelectionModel().getSelectedItem();
+        revertButton.setDisable(busy || sel == null || sel.index() == 0
+                || (sel.status() != Step.Status.DONE && sel.status() != Step.Status.REJECTED));
+        keepButton.setDisable(busy || sel == null || sel.status() != Step.Status.REJECTED);
+    }
+
+    // ---------------------------------------------------------------- export
+
+    /** Asks for a folder, then writes the current step as ONNX + ORT with report.html and report.json. */
     void export() {
-        if (experiment == null || experiment.current() == null || running != null) {
+        if (experiment == null || experiment.current() == null || running != null || exporting) {
             return;
         }
         DirectoryChooser dc = new DirectoryChooser();
-        dc.setTitle("Export folder");
+        dc.setTitle("Export the current step to a folder");
         File dir = dc.showDialog(stage);
         if (dir != null) {
             exportTo(dir.toPath(), false);
@@ -648,33 +708,41 @@ public final class Workbench {
     void exportTo(Path dir, boolean confirmedOverwrite) {
         boolean overwrite = confirmedOverwrite;
         if (!overwrite && (Files.exists(dir.resolve("model.onnx")) || Files.exists(dir.resolve("report.html")))) {
+            if (Boolean.getBoolean(NO_DIALOGS)) {
+                showError(EdgeFitException.badParameter(dir + " already holds an export; choose an empty folder."));
+                return;
+            }
             Alert a = new Alert(Alert.AlertType.CONFIRMATION, dir + " already holds an export. Replace its files?", ButtonType.OK, ButtonType.CANCEL);
+            a.initOwner(stage);
             if (a.showAndWait().orElse(ButtonType.CANCEL) != ButtonType.OK) {
                 return;
             }
             overwrite = true;
         }
-        Experiment ex = experiment;
-        Step cur = ex.current();
-        DeviceProfile d = deviceBox.getValue();
         Constraints c;
         try {
-            c = Constraints.parse(maxSize.getText(), maxRam.getText(), maxLatency.getText());
+            c = constraints.constraintsOrThrow();
         } catch (EdgeFitException e) {
             showError(e);
             return;
         }
+        Experiment ex = experiment;
+        Step cur = ex.current();
+        DeviceProfile d = constraints.deviceBox.getValue();
         boolean ow = overwrite;
-        exportButton.setDisable(true);
-        status.setText("Exporting to " + dir + "…");
+        exporting = true;
+        updateControls();
+        errorLabel.setText("");
+        status.setText("Exporting step " + cur.index() + " to " + dir + "…");
+        progress.setProgress(0);
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
                         EnumSet.of(ExportFormat.ONNX, ExportFormat.ORT), ex.data(), 64, null, ow, Map.of("step", cur.index())),
-                        new dev.edgefit.common.Progress() {
+                        new Progress() {
                             @Override
                             public void update(double f, String msg) {
-                                progressEvent.set(new PipelineEvent.StepProgress(-1, f, msg));
+                                pump.post(new PipelineEvent.StepProgress(-1, f, msg));
                             }
 
                             @Override
@@ -687,9 +755,11 @@ public final class Workbench {
                 Path html = dir.resolve("report.html");
                 ReportWriter.writeHtml(rep, html);
                 Platform.runLater(() -> exported(r, html));
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {
                 Platform.runLater(() -> {
-                    exportButton.setDisable(false);
+                    exporting = false;
+                    progress.setProgress(0);
+                    updateControls();
                     showError(e);
                 });
             }
@@ -697,27 +767,39 @@ public final class Workbench {
     }
 
     private void exported(ExportResult r, Path html) {
-        exportButton.setDisable(false);
+        exporting = false;
+        updateControls();
         progress.setProgress(1);
         StringBuilder b = new StringBuilder();
-        r.artifacts().forEach(a -> b.append(String.format(Locale.ROOT, "%s: %s, top-1 agreement %.4f%s%n", a.path().getFileName(), bytes(a.bytes()),
-                a.verification().top1Agreement(), a.verification().passed() ? "" : " (FLAGGED)")));
-        status.setText("Exported to " + r.dir() + ".");
-        if (host != null && !Boolean.getBoolean("edgefit.noDialogs")) {
+        boolean flagged = false;
+        for (var a : r.artifacts()) {
+            flagged |= !a.verification().passed();
+            b.append(String.format(Locale.ROOT, "%s: %s, top-1 agreement with the source %.4f%s%n", a.path().getFileName(),
+                    Formats.bytes(a.bytes()), a.verification().top1Agreement(), a.verification().passed() ? "" : " (FLAGGED)"));
+        }
+        status.setText("Exported to " + r.dir() + (flagged ? "; an artifact is flagged, see the report." : "."));
+        if (!Boolean.getBoolean(NO_DIALOGS)) {
             Alert a = new Alert(Alert.AlertType.INFORMATION, b + "\nOpen the report?", ButtonType.YES, ButtonType.NO);
-            a.setHeaderText("Exported and verified");
-            if (a.showAndWait().orElse(ButtonType.NO) == ButtonType.YES) {
+            a.initOwner(stage);
+            a.setTitle("EdgeFit");
+            a.setHeaderText(flagged ? "Exported; verification flagged an artifact" : "Exported and verified");
+            if (a.showAndWait().orElse(ButtonType.NO) == ButtonType.YES && host != null) {
                 host.showDocument(html.toUri().toString());
             }
         }
     }
 
+    // ---------------------------------------------------------------- errors
+
+    /** One sentence (never a stack trace) in the status bar, and in a dialog unless dialogs are off. */
     void showError(Throwable t) {
         String msg = EdgeFitException.describe(t);
         errorLabel.setText(msg);
-        status.setText("Error.");
-        if (!Boolean.getBoolean("edgefit.noDialogs")) {
+        errorLabel.setTooltip(new Tooltip(msg));
+        status.setText("Error: see the message below.");
+        if (!Boolean.getBoolean(NO_DIALOGS)) {
             Alert a = new Alert(Alert.AlertType.ERROR, msg, ButtonType.OK);
+            a.initOwner(stage);
             a.setHeaderText(null);
             a.setTitle("EdgeFit");
             a.show();
@@ -726,76 +808,47 @@ public final class Workbench {
 
     // ---------------------------------------------------------------- recent files
 
-    private void rememberRecent(Path model) {
-        List<String> list = readRecent();
-        list.remove(model.toAbsolutePath().toString());
-        list.add(0, model.toAbsolutePath().toString());
-        while (list.size() > 8) {
-            list.remove(list.size() - 1);
-        }
+    private void remember(Path modelPath) {
+        List<String> list = recent.with(modelPath);
+        showRecent(list);
         worker.submit(() -> {
             try {
-                AtomicFiles.writeString(RECENT, Json.write(list));
+                recent.save(list);
             } catch (EdgeFitException e) {
                 // the list is a convenience; failing to save it must not disturb the user's work
             }
         });
-        refreshRecent(list);
     }
 
-    private static List<String> readRecent() {
-        try {
-            if (Files.isRegularFile(RECENT)) {
-                return new ArrayList<>(List.of(Json.mapper().readValue(RECENT.toFile(), String[].class)));
-            }
-        } catch (Exception e) {
-            // a damaged list is ignored and rewritten
-        }
-        return new ArrayList<>();
-    }
-
-    private void refreshRecent() {
-        refreshRecent(readRecent());
-    }
-
-    private void refreshRecent(List<String> list) {
+    private void showRecent(List<String> list) {
         recentMenu.getItems().clear();
         for (String s : list) {
             MenuItem i = new MenuItem(s);
+            i.setMnemonicParsing(false);
             i.setOnAction(e -> open(Path.of(s), null));
             recentMenu.getItems().add(i);
         }
         recentMenu.setDisable(list.isEmpty());
     }
 
-    // ---------------------------------------------------------------- formatting
+    // ---------------------------------------------------------------- window
 
-    static String bytes(long b) {
-        if (b >= 1_000_000) {
-            return String.format(Locale.ROOT, "%.2f MB", b / 1e6);
-        }
-        if (b >= 1_000) {
-            return String.format(Locale.ROOT, "%.1f kB", b / 1e3);
-        }
-        return b + " B";
-    }
-
-    static String pct(double v) {
-        return String.format(Locale.ROOT, "%.2f%%", v * 100);
-    }
-
-    /** A scene with the workbench's stylesheet. */
+    /** A scene with the workbench's stylesheet, sized to the screen. */
     Scene scene() {
-        javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();
+        Rectangle2D screen = Screen.getPrimary().getVisualBounds();
         Scene s = new Scene(root, Math.min(1440, screen.getWidth()), Math.min(900, screen.getHeight()));
         s.getStylesheets().add(Workbench.class.getResource("workbench.css").toExternalForm());
         return s;
     }
 
     public void close() {
-        if (experiment != null) {
-            experiment.close();
+        if (running != null) {
+            running.cancel();
         }
         worker.shutdownNow();
+        if (experiment != null) {
+            experiment.close();
+            deleteTree(experiment.workDir());
+        }
     }
 }

@@ -1,6 +1,9 @@
 package dev.edgefit.ui;
 
 import dev.edgefit.TestModels;
+import dev.edgefit.device.FitCheck;
+import dev.edgefit.pipeline.Step;
+import javafx.scene.Node;
 import javafx.scene.control.Label;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,32 +12,43 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
+import org.testfx.framework.junit5.Stop;
 import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The workbench on Monocle (headless): open the sample, run int8, see the charts and the fit update. */
+/**
+ * The workbench on Monocle (headless), started as the application starts it: with no arguments it opens the
+ * bundled sample and measures it as step 0. Everything runs for real: ONNX Runtime, the files, the charts.
+ */
 @ExtendWith(ApplicationExtension.class)
 class WorkbenchTest {
     private Workbench workbench;
 
     @BeforeAll
-    static void noDialogs() {
-        System.setProperty("edgefit.noDialogs", "true");
+    static void headlessSettings() {
+        System.setProperty(Workbench.NO_DIALOGS, "true");
+        // the recent-files list goes to a test folder, not the user's ~/.config
+        System.setProperty(RecentFiles.CONFIG_PROPERTY, TestModels.tempDir("guiconfig").toString());
     }
 
     @Start
     void start(Stage stage) {
-        workbench = new Workbench(stage, null);
-        stage.setScene(workbench.scene());
-        stage.show();
+        workbench = WorkbenchApp.show(stage, null, List.of());
     }
 
+    @Stop
+    void stop() {
+        workbench.close();
+    }
+
+    /** Polls (with FX events flushed) until the condition holds, failing after two minutes. */
     private void waitFor(String what, BooleanSupplier condition) throws Exception {
         try {
             WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> {
@@ -47,60 +61,130 @@ class WorkbenchTest {
         assertTrue(condition.getAsBoolean(), what);
     }
 
-    @Test
-    void openSampleRunInt8AndSeeChartsAndFitUpdate(FxRobot robot) throws Exception {
-        robot.interact(() -> workbench.open(TestModels.sampleCnn(), TestModels.sampleData()));
-        waitFor("the original is measured", () -> workbench.stepsTable.getItems().size() == 1);
-        assertEquals(1, workbench.sizeData.getDataCount());
-        assertEquals(1, workbench.accuracyData.getDataCount());
-        assertEquals(1, workbench.latencyData.getDataCount());
-        assertEquals(89.65, workbench.accuracyData.get(1, 0), 1e-9, "accuracy of the sample on the bundled data, in %");
-        waitFor("per-layer table", () -> workbench.layersTable.getItems().size() == 19);
+    private void sampleMeasured() throws Exception {
+        waitFor("the sample's original is measured as step 0", () -> workbench.stepsTable.getItems().size() == 1
+                && !workbench.runButton.isDisabled());
+    }
 
-        robot.interact(() -> {
-            workbench.deviceBox.getSelectionModel().select(
-                    workbench.deviceBox.getItems().stream().filter(d -> d.id().equals("raspberry-pi-4")).findFirst().orElseThrow());
-            workbench.maxSize.setText("200KB");
-        });
-        waitFor("the fit panel judges the original: 335 kB is over 200 kB",
-                () -> workbench.fitPanel.lookupAll(".fit-fail").size() >= 1);
-
+    private void selectTechnique(FxRobot robot, String id) {
         robot.interact(() -> workbench.techniqueList.getSelectionModel().select(
-                workbench.techniqueList.getItems().stream().filter(t -> t.id().equals("int8-dynamic")).findFirst().orElseThrow()));
-        robot.clickOn("#run-button");
-        waitFor("the int8 step finishes", () -> workbench.stepsTable.getItems().size() == 2);
-        assertEquals(2, workbench.sizeData.getDataCount(), "size chart gained a point");
-        assertEquals(2, workbench.accuracyData.getDataCount(), "accuracy chart gained a point");
-        assertEquals(2, workbench.latencyData.getDataCount(), "latency chart gained a point");
-        assertTrue(workbench.sizeData.get(1, 1) < workbench.sizeData.get(1, 0) / 2, "int8 is less than half the size");
-        waitFor("the fit panel now passes the size limit", () -> workbench.fitPanel.lookupAll(".fit-pass").stream()
-                .anyMatch(n -> ((Label) n).getText().contains(dev.edgefit.device.FitCheck.MODEL_SIZE)));
-        assertFalse(workbench.runButton.isDisabled());
+                workbench.techniqueList.getItems().stream().filter(t -> t.id().equals(id)).findFirst().orElseThrow()));
+    }
 
-        // keep a picture of the window after a step, for people reviewing the GUI
+    private static List<String> texts(Node parent, String selector) {
+        return parent.lookupAll(selector).stream().map(n -> ((Label) n).getText()).toList();
+    }
+
+    @Test
+    void sampleOpensRunInt8AndEveryChartGainsAPoint(FxRobot robot) throws Exception {
+        sampleMeasured();
+        assertEquals(TestModels.sampleCnn().toRealPath(), workbench.experiment().sourceFile().toRealPath(), "the bundled sample opened");
+        assertEquals(1, workbench.charts.size.getDataCount());
+        assertEquals(1, workbench.charts.quality.getDataCount());
+        assertEquals(1, workbench.charts.latency.getDataCount());
+        assertEquals(89.65, workbench.charts.quality.get(1, 0), 1e-9, "accuracy of the sample on the bundled data, in %");
+        assertEquals(Files.size(TestModels.sampleCnn()) / 1e6, workbench.charts.size.get(1, 0), 1e-12, "size is the file's bytes");
+        waitFor("per-layer table", () -> workbench.model.layers.getItems().size() == 19);
+        assertTrue(workbench.model.header.getText().contains("82,954 parameters"), workbench.model.header.getText());
+
         robot.interact(() -> {
-            try {
-                Path shot = TestModels.root().resolve("target/screenshots/workbench-after-int8.png");
-                Files.createDirectories(shot.getParent());
-                javax.imageio.ImageIO.write(javafx.embed.swing.SwingFXUtils.fromFXImage(
-                        workbench.root().getScene().snapshot(null), null), "png", shot.toFile());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            workbench.constraints.deviceBox.getSelectionModel().select(workbench.constraints.deviceBox.getItems().stream()
+                    .filter(d -> d.id().equals("raspberry-pi-4")).findFirst().orElseThrow());
+            workbench.constraints.maxSize.setText("200KB");
         });
+        waitFor("the fit panel judges the original: 335 kB is over 200 kB", () -> workbench.fit.lookupAll(".fit-fail").size() >= 2);
+        assertTrue(workbench.fit.verdict.getText().startsWith("Does not fit"), workbench.fit.verdict.getText());
+
+        selectTechnique(robot, "int8-dynamic");
+        robot.clickOn("#run-button");
+        waitFor("the int8 step finishes", () -> workbench.stepsTable.getItems().size() == 2 && !workbench.runButton.isDisabled());
+        assertEquals(2, workbench.charts.size.getDataCount(), "size chart gained a point");
+        assertEquals(2, workbench.charts.quality.getDataCount(), "accuracy chart gained a point");
+        assertEquals(2, workbench.charts.latency.getDataCount(), "latency chart gained a point");
+        Step s1 = workbench.stepsTable.getItems().get(1);
+        assertEquals("int8-dynamic", s1.techniqueId());
+        assertEquals(Files.size(s1.artifact()) / 1e6, workbench.charts.size.get(1, 1), 1e-12, "the point is the written file's size");
+        assertTrue(workbench.charts.size.get(1, 1) < workbench.charts.size.get(1, 0) / 2, "int8 is less than half the size");
+        assertEquals(s1.metrics().latencyMs().p50(), workbench.charts.latency.get(1, 1), 1e-12);
+
+        waitFor("the fit panel shows a status for the selected device", () -> texts(workbench.fit, ".fit-pass").stream()
+                .anyMatch(t -> t.contains(FitCheck.MODEL_SIZE)));
+        assertTrue(workbench.fit.verdict.getStyleClass().stream().anyMatch(c -> c.equals("fit-pass") || c.equals("fit-fail")
+                || c.equals("fit-not_measured")), workbench.fit.verdict.getStyleClass().toString());
+        assertTrue(workbench.fit.lookupAll(".label").stream().map(n -> ((Label) n).getText())
+                .anyMatch(t -> t.contains("measured on this machine, not on the device")));
+
+        // the limit changes: the fit follows without running anything again
+        robot.interact(() -> workbench.constraints.maxSize.setText("100KB"));
+        waitFor("111 kB is over 100 kB", () -> texts(workbench.fit, ".fit-fail").stream().anyMatch(t -> t.contains(FitCheck.MODEL_SIZE)));
+        assertEquals(2, workbench.stepsTable.getItems().size());
+
+        shoot(robot, "workbench-after-int8.png");
 
         Path out = TestModels.tempDir("guiexport");
         robot.interact(() -> workbench.exportTo(out, false));
-        waitFor("export writes the report", () -> Files.isRegularFile(out.resolve("report.html")));
+        waitFor("export writes the report", () -> Files.isRegularFile(out.resolve("report.html")) && !workbench.exportButton.isDisabled());
+        assertTrue(Files.isRegularFile(out.resolve("report.json")));
         assertTrue(Files.isRegularFile(out.resolve("model.ort")));
+        assertTrue(Files.isRegularFile(out.resolve("model.onnx")));
+
+        robot.interact(() -> workbench.stepsTable.getSelectionModel().select(1));
+        robot.clickOn("#revert-button");
+        waitFor("step 1 is reverted and the fit is back on step 0", () -> workbench.stepsTable.getItems().get(1).status() == Step.Status.REVERTED
+                && workbench.experiment().current().index() == 0);
+        assertEquals(2, workbench.stepsTable.getItems().size());
+    }
+
+    @Test
+    void recentFilesRememberTheSample() throws Exception {
+        sampleMeasured();
+        Path recent = RecentFiles.inConfigFolder().file();
+        waitFor("recent.json is written", () -> Files.isRegularFile(recent));
+        assertEquals(TestModels.sampleCnn().toAbsolutePath().normalize().toString(), RecentFiles.inConfigFolder().read().get(0));
+    }
+
+    @Test
+    void aTextFileGivesOneSentenceNamingIt(FxRobot robot) throws Exception {
+        sampleMeasured();
+        Path bad = TestModels.tempDir("guibad").resolve("holiday-notes.txt");
+        Files.writeString(bad, "Packing list: sunscreen, hat, two books.\n");
+        robot.interact(() -> workbench.open(bad, null));
+        waitFor("an error is shown", () -> !workbench.errorLabel.getText().isEmpty());
+        String msg = workbench.errorLabel.getText();
+        assertTrue(msg.contains("holiday-notes.txt"), msg);
+        assertTrue(msg.contains("not an ONNX model"), msg);
+        assertFalse(msg.contains("Exception") || msg.contains("\n") || msg.contains("\tat "), msg);
+        assertEquals(1, msg.split("(?<=[.!?])\\s+(?=[A-Z])").length, "one sentence: " + msg);
+        // the open experiment is untouched
+        assertEquals(TestModels.sampleCnn().toRealPath(), workbench.experiment().sourceFile().toRealPath());
+        assertFalse(workbench.runButton.isDisabled());
+    }
+
+    @Test
+    void badValuesShowOneSentenceBesideTheField(FxRobot robot) throws Exception {
+        sampleMeasured();
+        selectTechnique(robot, "int8-dynamic");
+        robot.interact(() -> workbench.form().setText("min-elements", "-3"));
+        assertTrue(workbench.runButton.isDisabled(), "no run with a bad parameter");
+        String msg = workbench.form().errorText();
+        assertTrue(msg.contains("min-elements") && msg.contains("-3"), msg);
+        robot.interact(() -> workbench.form().setText("min-elements", "16"));
+        assertEquals("", workbench.form().errorText());
+        assertFalse(workbench.runButton.isDisabled());
+
+        robot.interact(() -> workbench.constraints.maxSize.setText("12 parsecs"));
+        assertTrue(workbench.constraints.sizeError.isVisible());
+        assertTrue(workbench.constraints.sizeError.getText().contains("'12 parsecs' is not a size"), workbench.constraints.sizeError.getText());
+        assertTrue(workbench.fit.verdict.getText().contains("cannot be read"), workbench.fit.verdict.getText());
+        robot.interact(() -> workbench.constraints.maxSize.setText("8MB"));
+        assertFalse(workbench.constraints.sizeError.isVisible());
+        assertTrue(texts(workbench.fit, ".fit-pass").stream().anyMatch(t -> t.contains(FitCheck.MODEL_SIZE)));
     }
 
     @Test
     void mixedPrecisionShowsItsSensitivityTable(FxRobot robot) throws Exception {
-        robot.interact(() -> workbench.open(TestModels.sampleCnn(), TestModels.sampleData()));
-        waitFor("the original is measured", () -> workbench.stepsTable.getItems().size() == 1);
-        robot.interact(() -> workbench.techniqueList.getSelectionModel().select(
-                workbench.techniqueList.getItems().stream().filter(t -> t.id().equals("mixed-precision")).findFirst().orElseThrow()));
+        sampleMeasured();
+        selectTechnique(robot, "mixed-precision");
         robot.clickOn("#run-button");
         waitFor("the mixed-precision step finishes", () -> workbench.stepsTable.getItems().size() == 2);
         robot.interact(() -> workbench.stepsTable.getSelectionModel().select(1));
@@ -110,14 +194,17 @@ class WorkbenchTest {
         assertTrue(workbench.sensitivity.table.getColumns().stream().allMatch(javafx.scene.control.TableColumn::isSortable));
     }
 
-    @Test
-    void aFileThatIsNotOnnxGivesOneSentence(FxRobot robot) throws Exception {
-        Path bad = TestModels.tempDir("guibad").resolve("holiday-photo.onnx");
-        Files.writeString(bad, "JFIF this is not a model");
-        robot.interact(() -> workbench.open(bad, null));
-        waitFor("an error is shown", () -> !workbench.errorLabel.getText().isEmpty());
-        String msg = workbench.errorLabel.getText();
-        assertTrue(msg.contains("holiday-photo.onnx") && msg.contains("not an ONNX model"), msg);
-        assertFalse(msg.contains("Exception"), msg);
+    /** Keeps a picture of the window for people reviewing the GUI (target/screenshots). */
+    private void shoot(FxRobot robot, String name) {
+        robot.interact(() -> {
+            try {
+                Path shot = TestModels.root().resolve("target/screenshots/" + name);
+                Files.createDirectories(shot.getParent());
+                javax.imageio.ImageIO.write(javafx.embed.swing.SwingFXUtils.fromFXImage(
+                        workbench.root().getScene().snapshot(null), null), "png", shot.toFile());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 }

@@ -1,0 +1,77 @@
+package dev.edgefit.ui;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/** How the workbench writes numbers for people: one place, so tables, charts and panels agree. */
+final class Formats {
+    private Formats() {
+    }
+
+    /** Decimal units (kB, MB), as file managers show file sizes. */
+    static String bytes(long b) {
+        if (b >= 1_000_000_000L) {
+            return String.format(Locale.ROOT, "%.2f GB", b / 1e9);
+        }
+        if (b >= 1_000_000) {
+            return String.format(Locale.ROOT, "%.2f MB", b / 1e6);
+        }
+        if (b >= 1_000) {
+            return String.format(Locale.ROOT, "%.1f kB", b / 1e3);
+        }
+        return b + " B";
+    }
+
+    /** A fraction as a percentage with two decimals: 0.8965 is "89.65%". */
+    static String pct(double fraction) {
+        return String.format(Locale.ROOT, "%.2f%%", fraction * 100);
+    }
+
+    /** Milliseconds with three significant decimals for small values. */
+    static String ms(double v) {
+        return v < 10 ? String.format(Locale.ROOT, "%.3f", v) : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** A count with thousands separators. */
+    static String count(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    /** A large count in words a reader takes in at a glance: 1,205,536 is "1.21 M". */
+    static String shortCount(long v) {
+        if (v >= 1_000_000_000L) {
+            return String.format(Locale.ROOT, "%.2f G", v / 1e9);
+        }
+        if (v >= 1_000_000) {
+            return String.format(Locale.ROOT, "%.2f M", v / 1e6);
+        }
+        if (v >= 10_000) {
+            return String.format(Locale.ROOT, "%.1f k", v / 1e3);
+        }
+        return count(v);
+    }
+
+    /** Technique parameters as {@code name=value, ...}, without the map's braces. */
+    static String params(Map<String, Object> params) {
+        if (params == null || params.isEmpty()) {
+            return "";
+        }
+        return params.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    /** An operator histogram, most frequent first: "Conv ×4, Relu ×5". */
+    static String histogram(Map<String, Integer> ops) {
+        return new TreeMap<>(ops).entrySet().stream()
+                .sorted((a, b) -> Integer.compare(b.getValue(), a.getValue()))
+                .map(e -> e.getKey() + " ×" + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+
+    /** A tensor shape: [1, 16, 28, 28]; unknown when null. */
+    static String shape(long[] shape) {
+        return shape == null ? "" : Arrays.toString(shape);
+    }
+}
