@@ -24,11 +24,16 @@ class CliProcessTest {
     }
 
     static Proc edgefit(Object... args) throws Exception {
+        return edgefitIn(TestModels.root(), args);
+    }
+
+    /** Runs with {@code root} as the install folder (where device-profiles/ and assets/ are looked up). */
+    static Proc edgefitIn(Path root, Object... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("-Dedgefit.root=" + TestModels.root());
+        cmd.add("-Dedgefit.root=" + root);
         cmd.add("dev.edgefit.Main");
         for (Object a : args) {
             cmd.add(String.valueOf(a));
@@ -49,6 +54,29 @@ class CliProcessTest {
         JsonNode j = CliRun.parseOneDocument(r.out());
         assertEquals(200, j.get("accuracySamples").asInt());
         assertTrue(j.at("/latencyMs/p50").asDouble() > 0);
+    }
+
+    @Test
+    void aBrokenDeviceProfileIsOneLineAndTheOthersAreListed() throws Exception {
+        Path pi = TestModels.root().resolve("device-profiles/raspberry-pi-4.yaml");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(pi), "the bundled Raspberry Pi profile");
+        Path root = TestModels.tempDir("cliroot");
+        Path profiles = Files.createDirectories(root.resolve("device-profiles"));
+        Files.copy(pi, profiles.resolve("pi.yaml"));
+        Files.writeString(profiles.resolve("broken.yaml"), "name: Broken board\nplatform: toaster\n");
+        Files.writeString(profiles.resolve("garbled.yaml"), "name: [unclosed\n");
+        Proc r = edgefitIn(root, "devices", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = CliRun.parseOneDocument(r.out());
+        assertEquals(1, j.size());
+        assertEquals("pi", j.at("/0/id").asText());
+        List<String> lines = r.err().strip().lines().toList();
+        for (String l : lines) {
+            assertTrue(l.startsWith("edgefit: ") && (l.contains("broken.yaml: ") || l.contains("garbled.yaml: ")), "one problem a line: " + l);
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.contains("broken.yaml: platform 'toaster'")), r.err());
+        assertEquals(1, lines.stream().filter(l -> l.contains("garbled.yaml")).count(), r.err());
+        CliRun.assertNoStackTrace(r.err());
     }
 
     @Test
