@@ -198,7 +198,7 @@ class CliTest {
             assertTrue(h.out().contains("--json"), cmd + " takes --json");
         }
         CliRun root = run("--help");
-        assertEquals(0, root.code());
+        assertEquals(0, root.code(), root.err());
         for (String cmd : List.of("inspect", "eval", "compress", "devices", "techniques")) {
             assertTrue(root.out().contains("  " + cmd + " "), root.out());
         }
@@ -234,7 +234,7 @@ class CliTest {
             }
         }
         CliRun human = run("techniques");
-        assertEquals(0, human.code());
+        assertEquals(0, human.code(), human.err());
         for (Technique tech : all) {
             assertTrue(human.out().contains(tech.id() + "  " + tech.displayName()), tech.id());
             for (ParamSpec p : tech.params()) {
@@ -273,7 +273,7 @@ class CliTest {
             assertEquals(4L << 30, pi.get("ramBytes").asLong(), "4 GB board");
         }
         CliRun human = run("devices");
-        assertEquals(0, human.code());
+        assertEquals(0, human.code(), human.err());
         assertTrue(human.out().lines().findFirst().orElse("").startsWith("id "), human.out());
         assertEquals(files.size() + 1, human.out().lines().count());
     }
