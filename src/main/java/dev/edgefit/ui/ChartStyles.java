@@ -26,7 +26,7 @@ final class ChartStyles {
      * the chart is in a scene; points are added later, from step events (see the chartfx note in DESIGN.md).
      */
     static XYChart perStep(String title, String axisName, String unit, DoubleDataSet data, int colour) {
-        DefaultNumericAxis x = new DefaultNumericAxis("step");
+        DefaultNumericAxis x = new StepAxis();
         x.setUnit(null);
         x.setAutoRanging(false);
         x.setAutoGrowRanging(false);
@@ -58,7 +58,6 @@ final class ChartStyles {
     static void rangeSteps(XYChart chart, int steps) {
         DefaultNumericAxis x = (DefaultNumericAxis) chart.getXAxis();
         int last = Math.max(MIN_STEPS, steps) - 1;
-        x.setTickUnit(Math.max(1, niceStep(last / 8.0)));
         x.set(-0.5, last + 0.5);
     }
 
@@ -91,8 +90,26 @@ final class ChartStyles {
         }
         double tick = niceStep((hi - lo) / 5);
         DefaultNumericAxis y = (DefaultNumericAxis) chart.getYAxis();
+        y.setMaxMajorTickLabelCount(7);
         y.setTickUnit(tick);
         y.set(Math.floor(lo / tick) * tick, Math.ceil(hi / tick) * tick);
+    }
+
+    /** The step axis: ticks on whole steps only (1, 2, 5, 10, ... apart), at most about eight of them. */
+    private static final class StepAxis extends DefaultNumericAxis {
+        StepAxis() {
+            super("step");
+        }
+
+        @Override
+        public double computePreferredTickUnit(double axisLength) {
+            double span = getMax() - getMin();
+            double unit = 1;
+            for (int i = 0; span / unit > 8; i++) {
+                unit = (i % 3 == 1 ? 2.5 : 2) * unit; // 1, 2, 5, 10, 20, 50, ...
+            }
+            return unit;
+        }
     }
 
     /** 1, 2, 2.5 or 5 times a power of ten, at least {@code raw}. */

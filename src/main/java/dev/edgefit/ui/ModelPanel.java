@@ -72,6 +72,7 @@ final class ModelPanel extends VBox {
 
     /** What the file alone tells: name, bytes, opset, signature, data. */
     void showFile(Path file, long bytes, ModelSnapshot snap, Dataset data) {
+        header.pseudoClassStateChanged(Styles.INVALID, false);
         summary.getChildren().clear();
         int row = 0;
         row = add(row, "File", file.toAbsolutePath().toString());
@@ -107,6 +108,7 @@ final class ModelPanel extends VBox {
 
     void showError(String sentence) {
         header.setText(sentence);
+        header.pseudoClassStateChanged(Styles.INVALID, true);
     }
 
     private int add(int row, String key, String value) {

@@ -69,7 +69,7 @@ final class StepCharts {
         return s.index() == 0 ? 1.0 : Double.NaN; // the original's outputs are its own: cosine 1 by definition
     }
 
-    private void rescale() {
+    void rescale() {
         int steps = (int) Math.round(size.getDataCount() == 0 ? 0 : size.get(DoubleDataSet.DIM_X, size.getDataCount() - 1) + 1);
         for (XYChart c : new XYChart[] {sizeChart, qualityChart, latencyChart}) {
             ChartStyles.rangeSteps(c, steps);

@@ -796,7 +796,7 @@ public final class Workbench {
         String msg = EdgeFitException.describe(t);
         errorLabel.setText(msg);
         errorLabel.setTooltip(new Tooltip(msg));
-        status.setText("Error: see the message below.");
+        status.setText(msg);
         if (!Boolean.getBoolean(NO_DIALOGS)) {
             Alert a = new Alert(Alert.AlertType.ERROR, msg, ButtonType.OK);
             a.initOwner(stage);
