@@ -66,6 +66,11 @@ final class ChartStyles {
      * that small differences look small, and some room above and below the points.
      */
     static void rangeValues(XYChart chart, DoubleDataSet data, boolean fromZero, double minSpan) {
+        rangeValues(chart, data, fromZero, minSpan, 1);
+    }
+
+    /** As above; {@code emptyMax} is the top of the axis while there are no points (100 for a percentage). */
+    static void rangeValues(XYChart chart, DoubleDataSet data, boolean fromZero, double minSpan, double emptyMax) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < data.getDataCount(); i++) {
@@ -75,9 +80,11 @@ final class ChartStyles {
                 hi = Math.max(hi, v);
             }
         }
+        DefaultNumericAxis y = (DefaultNumericAxis) chart.getYAxis();
+        y.setMaxMajorTickLabelCount(7);
         if (lo > hi) {
-            lo = 0;
-            hi = minSpan;
+            y.set(0, emptyMax);
+            return;
         }
         if (fromZero) {
             lo = Math.min(0, lo);
@@ -89,9 +96,6 @@ final class ChartStyles {
             hi = mid + span * 0.65;
         }
         double tick = niceStep((hi - lo) / 5);
-        DefaultNumericAxis y = (DefaultNumericAxis) chart.getYAxis();
-        y.setMaxMajorTickLabelCount(7);
-        y.setTickUnit(tick);
         y.set(Math.floor(lo / tick) * tick, Math.ceil(hi / tick) * tick);
     }
 

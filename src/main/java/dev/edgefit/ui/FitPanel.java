@@ -62,7 +62,7 @@ final class FitPanel extends VBox {
         note.setText(host ? "The selected device is this machine: latency and peak RAM are measured on it."
                 : "Latency and peak RAM are measured on this machine, not on the device; size is the file's bytes on disk.");
         if (step == null) {
-            setVerdict(null, busy ? "Measuring the original model…" : "Open a model to check its fit.");
+            setVerdict(null, busy ? "Measuring the original model…" : "No measured step yet.");
             subject.setText(device == null ? "" : device.name());
             return;
         }
@@ -91,7 +91,7 @@ final class FitPanel extends VBox {
 
     private static String failed(List<FitCheck.ConstraintResult> results) {
         List<String> names = new ArrayList<>();
-        results.stream().filter(r -> r.status() == FitCheck.Status.FAIL).forEach(r -> names.add(r.name().toLowerCase(Locale.ROOT)));
+        results.stream().filter(r -> r.status() == FitCheck.Status.FAIL).forEach(r -> names.add(r.name()));
         return String.join(", ", names) + " over the limit";
     }
 

@@ -70,6 +70,20 @@ final class Formats {
                 .collect(Collectors.joining(", "));
     }
 
+    /** A signature's shape as people read it: [batch_size × sequence_length × 384], names for dynamic axes. */
+    static String shape(dev.edgefit.model.TensorSpec t) {
+        StringBuilder b = new StringBuilder("[");
+        long[] dims = t.shape();
+        for (int i = 0; i < dims.length; i++) {
+            if (i > 0) {
+                b.append(" × ");
+            }
+            String name = i < t.dimNames().size() ? t.dimNames().get(i) : null;
+            b.append(dims[i] >= 0 ? Long.toString(dims[i]) : name == null || name.isEmpty() ? "?" : name);
+        }
+        return b.append(']').toString();
+    }
+
     /** A tensor shape: [1, 16, 28, 28]; unknown when null. */
     static String shape(long[] shape) {
         return shape == null ? "" : Arrays.toString(shape);

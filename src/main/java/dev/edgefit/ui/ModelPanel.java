@@ -121,12 +121,16 @@ final class ModelPanel extends VBox {
     }
 
     private static String signature(List<TensorSpec> specs) {
-        return specs.stream().map(t -> t.name() + " " + t.dtype().label() + " [" + t.shapeText() + "]")
+        return specs.stream().map(t -> t.name() + " " + t.dtype().label() + " " + Formats.shape(t))
                 .collect(Collectors.joining(",  "));
     }
 
+    /** Inputs → outputs for the header: with shapes for a simple signature, names only for a longer one. */
     private static String arrows(ModelSnapshot snap) {
-        return signature(snap.inputs()) + " → " + signature(snap.outputs());
+        boolean simple = snap.inputs().size() + snap.outputs().size() <= 2;
+        Function<List<TensorSpec>, String> f = specs -> specs.stream()
+                .map(t -> simple ? t.name() + " " + Formats.shape(t) : t.name()).collect(Collectors.joining(", "));
+        return f.apply(snap.inputs()) + " → " + f.apply(snap.outputs());
     }
 
     private static TableColumn<ModelStats.Layer, String> col(String name, Function<ModelStats.Layer, String> f, double w, boolean right) {

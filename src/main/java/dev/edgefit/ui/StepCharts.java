@@ -75,7 +75,7 @@ final class StepCharts {
             ChartStyles.rangeSteps(c, steps);
         }
         ChartStyles.rangeValues(sizeChart, size, true, 0.01);
-        ChartStyles.rangeValues(qualityChart, quality, false, labelled ? 2 : 0.02);
+        ChartStyles.rangeValues(qualityChart, quality, false, labelled ? 2 : 0.02, labelled ? 100 : 1);
         ChartStyles.rangeValues(latencyChart, latency, true, 0.01);
     }
 }

@@ -316,8 +316,8 @@ public final class Workbench {
         stepsTable.setId("steps-table");
         stepsTable.getColumns().setAll(List.of(
                 col("#", s -> (isCurrent(s) ? "▸ " : "") + s.index(), 36),
-                col("Technique", Step::displayName, 195),
-                col("Parameters", s -> Formats.params(s.params()), 135),
+                col("Technique", Step::displayName, 185),
+                col("Parameters", s -> Formats.params(s.params()), 125),
                 col("Status", this::statusText, 80),
                 col("Size", s -> Formats.bytes(s.metrics().fileBytes()), 75),
                 col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : Formats.pct(s.metrics().accuracy()), 75),
@@ -327,7 +327,12 @@ public final class Workbench {
                         : Formats.ms(s.metrics().latencyMs().p50()) + " / " + Formats.ms(s.metrics().latencyMs().p99()), 110),
                 col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 80)));
         stepsTable.getColumns().get(0).setStyle("-fx-alignment: CENTER-RIGHT;");
-        stepsTable.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        // columns keep their widths (a narrow window scrolls the table sideways rather than cut every number
+        // short); the parameters column takes any width to spare
+        stepsTable.setColumnResizePolicy(TableView.UNCONSTRAINED_RESIZE_POLICY);
+        TableColumn<Step, ?> params = stepsTable.getColumns().get(2);
+        double others = stepsTable.getColumns().stream().filter(c -> c != params).mapToDouble(TableColumn::getPrefWidth).sum();
+        params.prefWidthProperty().bind(javafx.beans.binding.Bindings.max(125.0, stepsTable.widthProperty().subtract(others + 18)));
         stepsTable.setPlaceholder(new Label("The original model is measured as step 0 when it opens; then run a technique."));
         stepsTable.setRowFactory(t -> new TableRow<>() {
             @Override
