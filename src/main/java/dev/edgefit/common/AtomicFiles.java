@@ -20,7 +20,7 @@ public final class AtomicFiles {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            tmp = createSibling(dir, abs.getFileName().toString());
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 writer.accept(out);
             }
@@ -45,6 +45,23 @@ public final class AtomicFiles {
 
     public static void writeString(Path target, String text) {
         write(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A new hidden file beside the target, created with the process's default permissions (umask), unlike
+     * Files.createTempFile, whose owner-only mode would end up on every file the user receives.
+     */
+    private static Path createSibling(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve("." + name + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Moves a finished temp file over the target; atomic where the file system allows it. */
