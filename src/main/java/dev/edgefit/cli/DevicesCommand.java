@@ -43,7 +43,7 @@ final class DevicesCommand implements Callable<Integer> {
                 .align("llllrrrrl");
         for (DeviceProfile d : c.profiles()) {
             t.row(d.id(), d.name(), d.platform().id(), d.resourceClass().id(), d.cpu().cores(), d.cpu().clockMhz(), d.ramBytes(),
-                    d.storageBytes(), String.join(",", d.runtimes()));
+                    d.storageBytes(), String.join(",", d.runtimeIds()));
         }
         t.printTo(o, "", true);
         if (c.profiles().isEmpty()) {
@@ -67,7 +67,9 @@ final class DevicesCommand implements Callable<Integer> {
         j.put("typicalPowerW", d.typicalPowerW());
         j.put("peakPowerW", d.peakPowerW());
         j.put("accelerators", d.accelerators());
-        j.put("runtimes", d.runtimes());
+        j.put("runtimes", d.runtimeIds());
+        j.put("runtimeDetails", d.runtimes());
+        j.put("measurements", d.measurements());
         j.put("formats", d.formats());
         j.put("defaultConstraints", d.defaultConstraints());
         j.put("sources", d.sources());

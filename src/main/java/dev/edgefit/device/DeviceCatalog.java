@@ -49,6 +49,7 @@ import java.util.TreeMap;
  *   simd: [neon]                             # optional
  *   clusters:                                # optional; counts add up to cores, top clock = clockMhz
  *     - {core: Cortex-A72, count: 4, clockMhz: 1500}
+ *   macsPerCycle: {int8: 16, fp32: 8}        # optional: peak MACs per cycle of one core, by precision
  * ramBytes: 4GiB                             # required; a whole number of bytes or a size with a unit
  * externalRamBytes: 8MiB                     # optional (e.g. PSRAM)
  * storageBytes: 32GB                         # required (flash for microcontrollers)
@@ -57,7 +58,18 @@ import java.util.TreeMap;
  * peakPowerW: 6.4                            # optional
  * accelerators:                              # optional
  *   - {kind: gpu, name: ..., peakGops: {fp16: 1000}, source: ...}   # source required
- * runtimes: [tflite-cpu, ort]                # optional
+ * runtimes:                                  # optional; an entry is an id or a mapping:
+ *   - id: tflite-cpu                         #   required
+ *     target: cpu                            #   cpu (default), gpu, npu or tpu (needs that accelerator)
+ *     threads: 4                             #   CPU cores used, at most cpu.cores (default 1)
+ *     precisions: [int8, fp32]               #   int8, fp16, fp32
+ *     ops: [Conv, Gemm]                      #   accelerators: ONNX op types taken (default all)
+ *     fallback: tflite-cpu                   #   accelerators: CPU runtime for the rest
+ *     weightsIn: flash                       #   flash (microcontrollers) or ram (default)
+ *     ramOverheadBytes: 16KiB                #   the runtime's own memory
+ *     opOverheadUs: 5                        #   fixed cost per operator
+ *     vectorized: false                      #   kernels without SIMD (TFLM reference): 1 MAC/cycle/thread
+ *     source: "..."                          #   required for a mapping
  * formats: [tflite, onnx, ort]               # optional
  * defaultConstraints:                        # optional; each limit optional
  *   maxModelBytes: 1GiB
@@ -65,10 +77,13 @@ import java.util.TreeMap;
  *   maxLatencyMs: 100                        # or "100ms"
  * sources:                                   # required: one entry per figure given
  *   ramBytes: "Raspberry Pi 4 Model B product brief, https://..."
+ * measurements:                              # optional: published latencies, the estimator's calibration
+ *   - {runtime: tflm, model: mlperf-tiny-ic, precision: int8, latencyMs: 704.2, source: "..."}
  * </pre>
  * Required sources: {@code ramBytes}, {@code storageBytes}, {@code cpu.cores}, {@code cpu.clockMhz}, and
  * for each optional figure that is present: {@code externalRamBytes}, {@code memoryBandwidthGBs},
- * {@code typicalPowerW}, {@code peakPowerW}, {@code cpu.clusters}. Sizes in text use
+ * {@code typicalPowerW}, {@code peakPowerW}, {@code cpu.clusters}, {@code cpu.macsPerCycle}. A measurement
+ * names one of the profile's runtimes and a model of {@link ReferenceWorkloads}. Sizes in text use
  * {@link Constraints#parseBytes}: {@code MB} is 10^6 bytes and {@code MiB} is 2^20. Unknown fields are
  * reported, so that a misspelt figure is never silently dropped.
  */
@@ -82,8 +97,13 @@ public final class DeviceCatalog {
 
     private static final Set<String> TOP_FIELDS = Set.of("name", "platform", "notes", "cpu", "ramBytes",
             "externalRamBytes", "storageBytes", "memoryBandwidthGBs", "typicalPowerW", "peakPowerW",
-            "accelerators", "runtimes", "formats", "defaultConstraints", "sources");
-    private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters");
+            "accelerators", "runtimes", "formats", "defaultConstraints", "sources", "measurements");
+    private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters", "macsPerCycle");
+    private static final Set<String> RUNTIME_FIELDS = Set.of("id", "target", "threads", "precisions", "ops", "fallback",
+            "weightsIn", "ramOverheadBytes", "opOverheadUs", "source", "vectorized");
+    private static final Set<String> MEASUREMENT_FIELDS = Set.of("runtime", "model", "precision", "latencyMs", "source");
+    /** Precisions a runtime, a measurement or an accelerator's throughput can name. */
+    public static final List<String> PRECISIONS = List.of("int8", "fp16", "fp32");
     private static final Set<String> CLUSTER_FIELDS = Set.of("core", "count", "clockMhz");
     private static final Set<String> ACCELERATOR_FIELDS = Set.of("kind", "name", "peakGops", "source");
     private static final Set<String> CONSTRAINT_FIELDS = Set.of("maxModelBytes", "maxRamBytes", "maxLatencyMs");
@@ -92,7 +112,7 @@ public final class DeviceCatalog {
     /** Every key a sources map may hold. */
     static final Set<String> SOURCE_KEYS = Set.of("name", "platform", "ramBytes", "externalRamBytes", "storageBytes",
             "memoryBandwidthGBs", "typicalPowerW", "peakPowerW", "cpu.arch", "cpu.model", "cpu.cores", "cpu.clockMhz",
-            "cpu.simd", "cpu.clusters", "runtimes", "formats", "defaultConstraints");
+            "cpu.simd", "cpu.clusters", "cpu.macsPerCycle", "runtimes", "formats", "defaultConstraints");
 
     private final Path directory;
     private final List<DeviceProfile> profiles;
@@ -192,6 +212,9 @@ public final class DeviceCatalog {
         if (!p.cpu().simd().isEmpty()) {
             cpu.put("simd", p.cpu().simd());
         }
+        if (!p.cpu().macsPerCycle().isEmpty()) {
+            cpu.put("macsPerCycle", p.cpu().macsPerCycle());
+        }
         if (!p.cpu().clusters().isEmpty()) {
             List<Map<String, Object>> cl = new ArrayList<>();
             for (CpuCluster c : p.cpu().clusters()) {
@@ -225,7 +248,37 @@ public final class DeviceCatalog {
             m.put("accelerators", al);
         }
         if (!p.runtimes().isEmpty()) {
-            m.put("runtimes", p.runtimes());
+            List<Object> rl = new ArrayList<>();
+            for (DeviceProfile.Runtime r : p.runtimes()) {
+                if (r.source() == null) {
+                    rl.add(r.id());
+                    continue;
+                }
+                Map<String, Object> rm = new LinkedHashMap<>();
+                rm.put("id", r.id());
+                rm.put("target", r.target().id());
+                if (r.threads() > 1) {
+                    rm.put("threads", r.threads());
+                }
+                if (!r.precisions().isEmpty()) {
+                    rm.put("precisions", r.precisions());
+                }
+                if (!r.ops().isEmpty()) {
+                    rm.put("ops", r.ops());
+                }
+                putIf(rm, "fallback", r.fallback());
+                if (r.weightsInFlash()) {
+                    rm.put("weightsIn", "flash");
+                }
+                putIf(rm, "ramOverheadBytes", r.ramOverheadBytes());
+                putIf(rm, "opOverheadUs", r.opOverheadUs());
+                if (!r.vectorized()) {
+                    rm.put("vectorized", false);
+                }
+                rm.put("source", r.source());
+                rl.add(rm);
+            }
+            m.put("runtimes", rl);
         }
         if (!p.formats().isEmpty()) {
             m.put("formats", p.formats());
@@ -239,6 +292,19 @@ public final class DeviceCatalog {
             m.put("defaultConstraints", cm);
         }
         m.put("sources", p.sources());
+        if (!p.measurements().isEmpty()) {
+            List<Map<String, Object>> ml = new ArrayList<>();
+            for (DeviceProfile.Measurement x : p.measurements()) {
+                Map<String, Object> mm = new LinkedHashMap<>();
+                mm.put("runtime", x.runtime());
+                mm.put("model", x.model());
+                mm.put("precision", x.precision());
+                mm.put("latencyMs", x.latencyMs());
+                mm.put("source", x.source());
+                ml.add(mm);
+            }
+            m.put("measurements", ml);
+        }
         try {
             byte[] bytes = Json.yaml().writeValueAsBytes(m);
             AtomicFiles.write(file, bytes);
@@ -342,8 +408,9 @@ public final class DeviceCatalog {
                 problem("peakPowerW (" + peakW + ") is below typicalPowerW (" + typicalW + ")");
             }
             List<Accelerator> accelerators = accelerators(root.get("accelerators"));
-            List<String> runtimes = strings(root, "runtimes");
+            List<DeviceProfile.Runtime> runtimes = runtimes(root.get("runtimes"), cpu, accelerators);
             List<String> formats = strings(root, "formats");
+            List<DeviceProfile.Measurement> measurements = measurements(root.get("measurements"), runtimes);
             Constraints constraints = constraints(root.get("defaultConstraints"), ram, externalRam, storage);
             Map<String, String> sources = sources(root.get("sources"));
 
@@ -375,6 +442,9 @@ public final class DeviceCatalog {
                 if (cpu != null && !cpu.clusters().isEmpty()) {
                     needed.add("cpu.clusters");
                 }
+                if (cpu != null && !cpu.macsPerCycle().isEmpty()) {
+                    needed.add("cpu.macsPerCycle");
+                }
                 for (String k : needed) {
                     if (!sources.containsKey(k)) {
                         problem(k + " has no source: add sources." + k + " naming the datasheet or vendor page it comes from");
@@ -386,7 +456,7 @@ public final class DeviceCatalog {
             }
             try {
                 return new DeviceProfile(idOf(file), name, platform, cpu, ram, externalRam, storage, accelerators,
-                        bandwidth, typicalW, peakW, runtimes, formats, constraints, sources, notes);
+                        bandwidth, typicalW, peakW, runtimes, formats, constraints, sources, notes, measurements);
             } catch (RuntimeException e) {
                 problem("could not be built (" + e.getMessage() + ")");
                 return null;
@@ -409,6 +479,7 @@ public final class DeviceCatalog {
             Long cores = whole(n, "cores", "cpu.cores", true, "cores");
             Long clock = whole(n, "clockMhz", "cpu.clockMhz", true, "MHz");
             List<String> simd = strings(n, "simd", "cpu.simd");
+            Map<String, Double> macs = precisionMap(n.get("macsPerCycle"), "cpu.macsPerCycle", "multiply-accumulates per cycle");
             List<CpuCluster> clusters = new ArrayList<>();
             JsonNode cl = n.get("clusters");
             if (cl != null && !cl.isNull()) {
@@ -445,7 +516,7 @@ public final class DeviceCatalog {
             if (problems.size() > before || arch == null || model == null || cores == null || clock == null) {
                 return null;
             }
-            return new Cpu(arch, model, cores.intValue(), clock.intValue(), simd, clusters);
+            return new Cpu(arch, model, cores.intValue(), clock.intValue(), simd, clusters, macs);
         }
 
         private List<Accelerator> accelerators(JsonNode n) {
@@ -479,25 +550,189 @@ public final class DeviceCatalog {
                 if (source == null && !a.has("source")) {
                     problem(path + ".source is missing: name the datasheet or vendor page that documents this accelerator");
                 }
-                Map<String, Double> peak = new LinkedHashMap<>();
-                JsonNode pg = a.get("peakGops");
-                if (pg != null && !pg.isNull()) {
-                    if (!pg.isObject()) {
-                        problem(path + ".peakGops must map a precision (int8, fp16, ...) to giga-operations per second");
-                    } else {
-                        for (Iterator<Map.Entry<String, JsonNode>> it = pg.fields(); it.hasNext(); ) {
-                            Map.Entry<String, JsonNode> e = it.next();
-                            JsonNode v = e.getValue();
-                            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
-                                problem(path + ".peakGops." + e.getKey() + " must be a number greater than zero, not '" + v.asText() + "'");
-                            } else {
-                                peak.put(e.getKey().toLowerCase(Locale.ROOT), v.asDouble());
-                            }
-                        }
-                    }
-                }
+                Map<String, Double> peak = precisionMap(a.get("peakGops"), path + ".peakGops", "giga-operations per second");
                 if (kind != null && name != null && source != null) {
                     out.add(new Accelerator(kind, name, peak, source));
+                }
+            }
+            return out;
+        }
+
+        /** A map from precision (int8, fp16, fp32) to a positive number; empty when absent. */
+        private Map<String, Double> precisionMap(JsonNode n, String path, String unit) {
+            Map<String, Double> out = new LinkedHashMap<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isObject()) {
+                problem(path + " must map a precision (" + String.join(", ", PRECISIONS) + ") to " + unit);
+                return out;
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String k = e.getKey().toLowerCase(Locale.ROOT);
+                JsonNode v = e.getValue();
+                if (!PRECISIONS.contains(k)) {
+                    problem(path + "." + e.getKey() + " is not a known precision (known: " + String.join(", ", PRECISIONS) + ")");
+                } else if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                    problem(path + "." + e.getKey() + " must be a number of " + unit + " greater than zero, not '" + v.asText() + "'");
+                } else {
+                    out.put(k, v.asDouble());
+                }
+            }
+            return out;
+        }
+
+        private List<DeviceProfile.Runtime> runtimes(JsonNode n, Cpu cpu, List<Accelerator> accelerators) {
+            List<DeviceProfile.Runtime> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isArray()) {
+                problem("runtimes must be a list of runtime ids or of {id, target, threads, precisions, source}");
+                return out;
+            }
+            Set<String> ids = new LinkedHashSet<>();
+            for (int i = 0; i < n.size(); i++) {
+                JsonNode r = n.get(i);
+                String path = "runtimes[" + i + "]";
+                if (r.isTextual() && !r.asText().isBlank()) {
+                    String id = r.asText().trim().toLowerCase(Locale.ROOT);
+                    if (ids.add(id)) {
+                        out.add(new DeviceProfile.Runtime(id, DeviceProfile.Target.CPU, 1, List.of(), List.of(), null, false, null, null, null, true));
+                    } else {
+                        problem(path + " repeats the runtime '" + id + "'");
+                    }
+                    continue;
+                }
+                if (!r.isObject()) {
+                    problem(path + " must be a runtime id or a mapping with id, target, precisions and source");
+                    continue;
+                }
+                int before = problems.size();
+                unknownFields(r, path + ".", RUNTIME_FIELDS);
+                String id = text(r, "id", path + ".id", true);
+                DeviceProfile.Target target = DeviceProfile.Target.CPU;
+                String targetText = text(r, "target", path + ".target", false);
+                if (targetText != null) {
+                    try {
+                        target = DeviceProfile.Target.valueOf(targetText.toUpperCase(Locale.ROOT));
+                    } catch (IllegalArgumentException e) {
+                        problem(path + ".target '" + targetText + "' is unknown (known: cpu, gpu, npu, tpu)");
+                    }
+                }
+                AcceleratorKind needs = target.acceleratorKind();
+                if (needs != null && accelerators.stream().noneMatch(a -> a.kind() == needs)) {
+                    problem(path + ".target is " + target.id() + " but the profile lists no " + target.id() + " under accelerators");
+                }
+                Long threads = whole(r, "threads", path + ".threads", false, "threads");
+                if (threads != null && cpu != null && threads > cpu.cores()) {
+                    problem(path + ".threads (" + threads + ") is more than cpu.cores (" + cpu.cores() + ")");
+                }
+                List<String> precisions = strings(r, "precisions", path + ".precisions");
+                for (String p : precisions) {
+                    if (!PRECISIONS.contains(p)) {
+                        problem(path + ".precisions names '" + p + "', not a known precision (known: " + String.join(", ", PRECISIONS) + ")");
+                    }
+                }
+                List<String> ops = new ArrayList<>();
+                JsonNode opsNode = r.get("ops");
+                if (opsNode != null && !opsNode.isNull()) {
+                    if (!opsNode.isArray()) {
+                        problem(path + ".ops must be a list of ONNX operator types");
+                    } else {
+                        opsNode.forEach(o -> ops.add(o.asText().trim()));
+                    }
+                }
+                String fallback = text(r, "fallback", path + ".fallback", false);
+                String weightsIn = text(r, "weightsIn", path + ".weightsIn", false);
+                if (weightsIn != null && !weightsIn.equals("flash") && !weightsIn.equals("ram")) {
+                    problem(path + ".weightsIn must be flash or ram, not '" + weightsIn + "'");
+                }
+                Long ramOverhead = bytes(r, "ramOverheadBytes", path + ".ramOverheadBytes", false);
+                Double opOverhead = null;
+                JsonNode oo = r.get("opOverheadUs");
+                if (oo != null && !oo.isNull()) {
+                    if (!oo.isNumber() || oo.asDouble() < 0) {
+                        problem(path + ".opOverheadUs must be a number of microseconds, zero or more, not '" + oo.asText() + "'");
+                    } else {
+                        opOverhead = oo.asDouble();
+                    }
+                }
+                String source = text(r, "source", path + ".source", true);
+                boolean vectorized = true;
+                JsonNode vec = r.get("vectorized");
+                if (vec != null && !vec.isNull()) {
+                    if (!vec.isBoolean()) {
+                        problem(path + ".vectorized must be true or false, not '" + vec.asText() + "'");
+                    } else {
+                        vectorized = vec.asBoolean();
+                    }
+                }
+                if (id != null && !ids.add(id.toLowerCase(Locale.ROOT))) {
+                    problem(path + " repeats the runtime '" + id + "'");
+                }
+                if (problems.size() == before && id != null) {
+                    out.add(new DeviceProfile.Runtime(id.toLowerCase(Locale.ROOT), target, threads == null ? 1 : threads.intValue(),
+                            precisions, ops, fallback == null ? null : fallback.toLowerCase(Locale.ROOT), "flash".equals(weightsIn),
+                            ramOverhead, opOverhead, source, vectorized));
+                }
+            }
+            for (DeviceProfile.Runtime r : out) {
+                if (r.fallback() != null) {
+                    DeviceProfile.Runtime f = out.stream().filter(q -> q.id().equals(r.fallback())).findFirst().orElse(null);
+                    if (f == null) {
+                        problem("runtime " + r.id() + " falls back to '" + r.fallback() + "', which is not among runtimes");
+                    } else if (f.target() != DeviceProfile.Target.CPU) {
+                        problem("runtime " + r.id() + " falls back to '" + r.fallback() + "', which does not run on the CPU");
+                    }
+                }
+            }
+            return out;
+        }
+
+        private List<DeviceProfile.Measurement> measurements(JsonNode n, List<DeviceProfile.Runtime> runtimes) {
+            List<DeviceProfile.Measurement> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isArray()) {
+                problem("measurements must be a list of {runtime, model, precision, latencyMs, source}");
+                return out;
+            }
+            for (int i = 0; i < n.size(); i++) {
+                JsonNode m = n.get(i);
+                String path = "measurements[" + i + "]";
+                if (!m.isObject()) {
+                    problem(path + " must be a mapping with runtime, model, precision, latencyMs and source");
+                    continue;
+                }
+                int before = problems.size();
+                unknownFields(m, path + ".", MEASUREMENT_FIELDS);
+                String runtime = text(m, "runtime", path + ".runtime", true);
+                String model = text(m, "model", path + ".model", true);
+                String precision = text(m, "precision", path + ".precision", true);
+                String source = text(m, "source", path + ".source", true);
+                JsonNode l = m.get("latencyMs");
+                Double ms = null;
+                if (l == null || l.isNull()) {
+                    problem(path + ".latencyMs is missing");
+                } else if (!l.isNumber() || !(l.asDouble() > 0)) {
+                    problem(path + ".latencyMs must be a number of milliseconds greater than zero, not '" + l.asText() + "'");
+                } else {
+                    ms = l.asDouble();
+                }
+                if (runtime != null && runtimes.stream().noneMatch(r -> r.id().equalsIgnoreCase(runtime))) {
+                    problem(path + ".runtime '" + runtime + "' is not among the profile's runtimes");
+                }
+                if (model != null && !ReferenceWorkloads.ids().contains(model)) {
+                    problem(path + ".model '" + model + "' is not a reference model (known: " + String.join(", ", ReferenceWorkloads.ids()) + ")");
+                }
+                if (precision != null && !PRECISIONS.contains(precision.toLowerCase(Locale.ROOT))) {
+                    problem(path + ".precision '" + precision + "' is unknown (known: " + String.join(", ", PRECISIONS) + ")");
+                }
+                if (problems.size() == before) {
+                    out.add(new DeviceProfile.Measurement(runtime.toLowerCase(Locale.ROOT), model, precision.toLowerCase(Locale.ROOT), ms, source));
                 }
             }
             return out;

@@ -29,20 +29,24 @@ import java.util.Objects;
  * @param memoryBandwidthGBs optional peak memory bandwidth in GB/s (10^9 bytes per second)
  * @param typicalPowerW      optional typical power draw in watts
  * @param peakPowerW         optional peak power draw in watts
- * @param runtimes           inference runtimes that run on it, e.g. {@code tflm}, {@code tflite-cpu},
- *                           {@code tflite-gpu}, {@code ort}, {@code tensorrt}, {@code coreml}, {@code x-cube-ai}
+ * @param runtimes           inference runtimes that run on it ({@code tflm}, {@code tflite-cpu}, {@code ort},
+ *                           {@code tensorrt}, {@code x-cube-ai}, ...), each with what it runs on and which
+ *                           precisions; the estimator fits each one's efficiency to {@code measurements}
  * @param formats            model formats those runtimes read, e.g. {@code tflite}, {@code tflite-micro},
  *                           {@code onnx}, {@code ort}, {@code coreml}, {@code tensorrt}
  * @param defaultConstraints limits used when the user gives none (a starting point, explained in the file)
  * @param sources            field path to source text; see {@link DeviceCatalog} for the required keys
  * @param notes              optional free text: which variant was chosen and why
+ * @param measurements       published latencies of reference models on this device, each with its source;
+ *                           the estimator's calibration data
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"id", "name", "platform", "resourceClass"})
 public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, long ramBytes, Long externalRamBytes,
                             long storageBytes, List<Accelerator> accelerators, Double memoryBandwidthGBs,
-                            Double typicalPowerW, Double peakPowerW, List<String> runtimes, List<String> formats,
-                            Constraints defaultConstraints, Map<String, String> sources, String notes) {
+                            Double typicalPowerW, Double peakPowerW, List<Runtime> runtimes, List<String> formats,
+                            Constraints defaultConstraints, Map<String, String> sources, String notes,
+                            List<Measurement> measurements) {
 
     public DeviceProfile {
         Objects.requireNonNull(id, "id");
@@ -54,6 +58,22 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
         formats = formats == null ? List.of() : List.copyOf(formats);
         defaultConstraints = defaultConstraints == null ? Constraints.NONE : defaultConstraints;
         sources = sources == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(sources));
+        measurements = measurements == null ? List.of() : List.copyOf(measurements);
+    }
+
+    /** The ids of {@link #runtimes()}, in file order. */
+    public List<String> runtimeIds() {
+        return runtimes.stream().map(Runtime::id).toList();
+    }
+
+    /** The runtime with this id, if the device has it. */
+    public java.util.Optional<Runtime> runtime(String id) {
+        return runtimes.stream().filter(r -> r.id().equalsIgnoreCase(id)).findFirst();
+    }
+
+    /** The first accelerator of a kind, if any. */
+    public java.util.Optional<Accelerator> accelerator(AcceleratorKind kind) {
+        return accelerators.stream().filter(a -> a.kind() == kind).findFirst();
     }
 
     /** Derived from RAM and the fastest core's clock; see {@link ResourceClass} for the rule. */
@@ -82,12 +102,21 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
      *                 whose OS does not report it
      * @param simd     vector extensions, e.g. {@code neon}, {@code sve2}, {@code avx2}, {@code xtensa-pie}
      * @param clusters optional per-cluster breakdown for heterogeneous CPUs; cores add up to {@code cores}
+     * @param macsPerCycle optional peak multiply-accumulates per cycle of one (fastest) core by precision
+     *                 ({@code int8}, {@code fp16}, {@code fp32}), from the core's documented vector units;
+     *                 the estimator's CPU peak is threads x clock x this
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
-    public record Cpu(String arch, String model, int cores, Integer clockMhz, List<String> simd, List<CpuCluster> clusters) {
+    public record Cpu(String arch, String model, int cores, Integer clockMhz, List<String> simd, List<CpuCluster> clusters,
+                      Map<String, Double> macsPerCycle) {
         public Cpu {
             simd = simd == null ? List.of() : List.copyOf(simd);
             clusters = clusters == null ? List.of() : List.copyOf(clusters);
+            macsPerCycle = macsPerCycle == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(macsPerCycle));
+        }
+
+        public Cpu(String arch, String model, int cores, Integer clockMhz, List<String> simd, List<CpuCluster> clusters) {
+            this(arch, model, cores, clockMhz, simd, clusters, Map.of());
         }
     }
 
@@ -119,6 +148,80 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(name, "name");
             peakGops = peakGops == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(peakGops));
+        }
+    }
+
+    /** Where a runtime executes its kernels. */
+    public enum Target {
+        CPU, GPU, NPU, TPU;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The accelerator kind this target runs on, or null for the CPU. */
+        public AcceleratorKind acceleratorKind() {
+            return this == CPU ? null : AcceleratorKind.valueOf(name());
+        }
+    }
+
+    /**
+     * One inference runtime on the device.
+     *
+     * @param id               e.g. {@code tflm}, {@code x-cube-ai}, {@code tflite-cpu}, {@code ort}, {@code tensorrt}
+     * @param target           where its kernels run: the CPU or the device's GPU/NPU/TPU
+     * @param threads          CPU cores it uses (for a CPU target); 1 when not given
+     * @param precisions       precisions it executes ({@code int8}, {@code fp16}, {@code fp32}); a layer in
+     *                         another precision runs on {@code fallback} (or, for a CPU runtime, in fp32)
+     * @param ops              for an accelerator: the ONNX operator types it takes; empty means all; the
+     *                         others run on {@code fallback}
+     * @param fallback         id of the CPU runtime that takes what this one does not, or null
+     * @param weightsInFlash   true when weights stay in flash (microcontrollers): they do not count in RAM
+     * @param ramOverheadBytes the runtime's own memory beside weights and activations, or null when unknown
+     * @param opOverheadUs     fixed cost per executed operator in microseconds, or null when unknown (0)
+     * @param source           where the runtime, its target and its precisions are documented
+     * @param vectorized       false for kernels written without the CPU's vector instructions (TFLM's reference
+     *                         kernels): their peak is one MAC per cycle per thread, not {@code cpu.macsPerCycle}
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Runtime(String id, Target target, int threads, List<String> precisions, List<String> ops, String fallback,
+                          boolean weightsInFlash, Long ramOverheadBytes, Double opOverheadUs, String source,
+                          boolean vectorized) {
+        public Runtime {
+            Objects.requireNonNull(id, "id");
+            target = target == null ? Target.CPU : target;
+            threads = Math.max(1, threads);
+            precisions = precisions == null ? List.of() : List.copyOf(precisions);
+            ops = ops == null ? List.of() : List.copyOf(ops);
+        }
+
+        /** True if it executes this precision ({@code int8}, {@code fp16}, {@code fp32}). */
+        public boolean runs(String precision) {
+            return precisions.isEmpty() ? "fp32".equals(precision) : precisions.contains(precision);
+        }
+
+        /** True if it takes this ONNX operator type. */
+        public boolean takes(String opType) {
+            return ops.isEmpty() || ops.contains(opType);
+        }
+    }
+
+    /**
+     * A published latency of a reference model on this device.
+     *
+     * @param runtime   runtime id (one of the device's runtimes)
+     * @param model     reference model id, e.g. {@code mlperf-tiny-ic} (see device.ReferenceWorkloads)
+     * @param precision {@code int8}, {@code fp16} or {@code fp32}
+     * @param latencyMs the published figure for one inference
+     * @param source    where it was published
+     */
+    public record Measurement(String runtime, String model, String precision, double latencyMs, String source) {
+        public Measurement {
+            Objects.requireNonNull(runtime, "runtime");
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(precision, "precision");
+            Objects.requireNonNull(source, "source");
         }
     }
 }

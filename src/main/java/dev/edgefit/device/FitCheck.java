@@ -84,6 +84,35 @@ public final class FitCheck {
         return out;
     }
 
+    /**
+     * Checks an estimate for a device: model size against {@code maxModelBytes} (else the device's storage), peak
+     * RAM against {@code maxRamBytes} (else its RAM, external RAM included) and latency against
+     * {@code maxLatencyMs} when set. Every result says that it is an estimate.
+     */
+    public static List<ConstraintResult> checkEstimate(Constraints c, DeviceProfile d, long flashBytes, long peakRamBytes,
+                                                       Double latencyMs, double bandPct) {
+        Constraints k = c == null ? Constraints.NONE : c;
+        List<ConstraintResult> out = new ArrayList<>();
+        long flashLimit = k.maxModelBytes() != null ? k.maxModelBytes() : d.storageBytes();
+        out.add(bytes(MODEL_SIZE, flashLimit, flashBytes, k.maxModelBytes() != null ? "model file size against the limit"
+                : "model file size against the device's storage"));
+        long ramLimit = k.maxRamBytes() != null ? k.maxRamBytes()
+                : d.ramBytes() + (d.externalRamBytes() == null ? 0 : d.externalRamBytes());
+        out.add(bytes(PEAK_RAM, ramLimit, peakRamBytes, "est. weights in RAM + largest live activations + runtime"
+                + (k.maxRamBytes() != null ? ", against the limit" : ", against the device's RAM")));
+        if (k.maxLatencyMs() != null) {
+            double limit = k.maxLatencyMs();
+            if (latencyMs == null) {
+                out.add(notMeasured(LATENCY, Constraints.formatMillis(limit), "no estimate for this device"));
+            } else {
+                out.add(new ConstraintResult(LATENCY, Constraints.formatMillis(limit), "est. " + Constraints.formatMillis(latencyMs),
+                        latencyMs <= limit ? Status.PASS : Status.FAIL, margin(limit, latencyMs),
+                        String.format(java.util.Locale.ROOT, "estimate, ±%.0f%%", bandPct)));
+            }
+        }
+        return out;
+    }
+
     /** FAIL if any failed, else NOT_MEASURED if any was not measured, else PASS (also for no results). */
     public static Status overall(List<ConstraintResult> results) {
         boolean missing = false;

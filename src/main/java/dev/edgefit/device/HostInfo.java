@@ -135,8 +135,10 @@ public record HostInfo(String cpuModel, int physicalCores, int logicalCores, lon
         String notes = "Measured on this machine (" + os + (boardModel != null ? ", " + boardModel : "") + ")."
                 + (maxClockMhz == null ? " The OS reports no CPU clock, so the resource class is decided by RAM alone." : "");
         return new DeviceProfile(THIS_MACHINE, "This machine (" + cpuModel + ")", platformFor(arch, os, boardModel), cpu,
-                totalRamBytes, null, storage, List.of(), null, null, null, List.of("ort"), List.of("onnx", "ort"),
-                Constraints.NONE, sources, notes);
+                totalRamBytes, null, storage, List.of(), null, null, null, List.of(new DeviceProfile.Runtime("ort", DeviceProfile.Target.CPU,
+                        Math.max(1, physicalCores), List.of("int8", "fp32"), List.of(), null, false, null, null,
+                        "ONNX Runtime, the runtime EdgeFit measures with on this machine", true)), List.of("onnx", "ort"),
+                Constraints.NONE, sources, notes, List.of());
     }
 
     /**

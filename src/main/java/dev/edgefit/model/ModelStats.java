@@ -85,7 +85,7 @@ public record ModelStats(long parameters, long quantizedElements, long weightByt
     }
 
     /** Multiply-accumulates of one node for the given shapes; 0 for ops without MACs; null if shapes are missing. */
-    static Long macs(NodeProto n, Map<String, long[]> shapes, Map<String, TensorProto> inits) {
+    public static Long macs(NodeProto n, Map<String, long[]> shapes, Map<String, TensorProto> inits) {
         String op = n.getOpType();
         switch (op) {
             case "Conv", "ConvInteger", "QLinearConv", "FusedConv" -> {

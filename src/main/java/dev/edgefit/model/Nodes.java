@@ -26,6 +26,16 @@ public final class Nodes {
         return def;
     }
 
+    /** An INTS attribute, or an empty array when absent. */
+    public static long[] intsAttr(NodeProto n, String name) {
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+            }
+        }
+        return new long[0];
+    }
+
     public static boolean hasAttr(NodeProto n, String name) {
         return n.getAttributeList().stream().anyMatch(a -> a.getName().equals(name));
     }

@@ -136,7 +136,7 @@ final class FitPanel extends VBox {
             b.append(" at ").append(d.cpu().clockMhz()).append(" MHz");
         }
         if (!d.runtimes().isEmpty()) {
-            b.append("\nruntimes: ").append(String.join(", ", d.runtimes()));
+            b.append("\nruntimes: ").append(String.join(", ", d.runtimeIds()));
         }
         return b.toString();
     }

@@ -37,7 +37,10 @@ class DeviceCatalogTest {
     void bundledProfilesAllLoadWithoutProblems() {
         DeviceCatalog c = DeviceCatalog.bundled();
         assertEquals(List.of(), c.problems());
-        assertEquals(List.of("esp32-s3", "pixel-8", "raspberry-pi-4"), c.profiles().stream().map(DeviceProfile::id).toList());
+        List<String> ids = c.profiles().stream().map(DeviceProfile::id).toList();
+        // The boards of the published latencies that calibrate the estimator, by these exact ids.
+        assertTrue(ids.containsAll(List.of("nucleo-l4r5zi", "nucleo-h7a3zi-q", "nucleo-u575zi-q", "esp32-s3", "raspberry-pi-4",
+                "jetson-nano", "pixel-4", "pixel-8")), ids.toString());
         assertEquals(AppPaths.resolve("device-profiles").toAbsolutePath().normalize(), c.directory().toAbsolutePath().normalize());
     }
 
@@ -53,7 +56,13 @@ class DeviceCatalogTest {
         assertEquals(32_000_000_000L, p.storageBytes());
         assertEquals(3.0, p.typicalPowerW());
         assertNull(p.peakPowerW(), "Raspberry Pi publishes no peak power figure");
-        assertNull(p.memoryBandwidthGBs(), "Raspberry Pi publishes no memory bandwidth figure");
+        assertEquals(12.8, p.memoryBandwidthGBs(), 1e-9, "LPDDR4-3200 on a 32-bit bus");
+        assertTrue(p.source("memoryBandwidthGBs").contains("LPDDR4-3200"));
+        assertEquals(List.of("tflite-cpu", "ort", "pytorch-qnnpack"), p.runtimeIds());
+        assertEquals(4, p.runtime("tflite-cpu").orElseThrow().threads());
+        assertEquals(8.0, p.cpu().macsPerCycle().get("fp32"));
+        assertEquals(1, p.measurements().size());
+        assertEquals(26.4, p.measurements().get(0).latencyMs());
         assertEquals(1, p.accelerators().size());
         assertEquals(AcceleratorKind.GPU, p.accelerators().get(0).kind());
         assertTrue(p.accelerators().get(0).peakGops().isEmpty(), "no GPU throughput is published");
@@ -131,6 +140,46 @@ class DeviceCatalogTest {
         LoadProblem incomplete = only(c, "incomplete.yaml");
         assertEquals(dir.resolve("incomplete.yaml") + ": ramBytes is missing.", incomplete.message());
         assertEquals(2, c.problems().size());
+    }
+
+    @Test
+    void runtimesAndMeasurementsAreValidated(@TempDir Path dir) throws IOException {
+        String rt = """
+                runtimes:
+                  - id: tflm
+                    target: cpu
+                    precisions: [int8]
+                    source: vendor page
+                """;
+        Files.writeString(dir.resolve("ok.yaml"), GOOD + rt
+                + "measurements:\n  - {runtime: tflm, model: mlperf-tiny-kws, precision: int8, latencyMs: 40, source: results}\n");
+        Files.writeString(dir.resolve("npu.yaml"), GOOD + rt.replace("target: cpu", "target: npu"));
+        Files.writeString(dir.resolve("prec.yaml"), GOOD + rt.replace("[int8]", "[int3]"));
+        Files.writeString(dir.resolve("fallback.yaml"), GOOD + rt + "    fallback: tflite-cpu\n");
+        Files.writeString(dir.resolve("threads.yaml"), GOOD + rt + "    threads: 64\n");
+        Files.writeString(dir.resolve("model.yaml"), GOOD + rt
+                + "measurements:\n  - {runtime: tflm, model: yolo-v9, precision: int8, latencyMs: 40, source: results}\n");
+        Files.writeString(dir.resolve("mrt.yaml"), GOOD + rt
+                + "measurements:\n  - {runtime: tensorrt, model: resnet18, precision: fp16, latencyMs: 11, source: results}\n");
+        Files.writeString(dir.resolve("msrc.yaml"), GOOD + rt
+                + "measurements:\n  - {runtime: tflm, model: resnet18, precision: int8, latencyMs: 11}\n");
+        Files.writeString(dir.resolve("macs.yaml"), GOOD.replace("clockMhz: 1500}", "clockMhz: 1500, macsPerCycle: {int8: 16}}"));
+
+        DeviceCatalog c = DeviceCatalog.load(dir);
+        assertEquals(List.of("ok"), c.profiles().stream().map(DeviceProfile::id).toList());
+        DeviceProfile ok = c.find("ok").orElseThrow();
+        assertEquals(DeviceProfile.Target.CPU, ok.runtime("tflm").orElseThrow().target());
+        assertEquals(40.0, ok.measurements().get(0).latencyMs());
+        assertEquals(dir.resolve("npu.yaml") + ": runtimes[0].target is npu but the profile lists no npu under accelerators.", only(c, "npu.yaml").message());
+        assertTrue(only(c, "prec.yaml").message().contains("runtimes[0].precisions names 'int3'"), only(c, "prec.yaml").message());
+        assertEquals(dir.resolve("fallback.yaml") + ": runtime tflm falls back to 'tflite-cpu', which is not among runtimes.",
+                only(c, "fallback.yaml").message());
+        assertEquals(dir.resolve("threads.yaml") + ": runtimes[0].threads (64) is more than cpu.cores (4).", only(c, "threads.yaml").message());
+        assertTrue(only(c, "model.yaml").message().contains("measurements[0].model 'yolo-v9' is not a reference model (known: mlperf-tiny-ic"),
+                only(c, "model.yaml").message());
+        assertEquals(dir.resolve("mrt.yaml") + ": measurements[0].runtime 'tensorrt' is not among the profile's runtimes.", only(c, "mrt.yaml").message());
+        assertEquals(dir.resolve("msrc.yaml") + ": measurements[0].source is missing.", only(c, "msrc.yaml").message());
+        assertTrue(only(c, "macs.yaml").message().contains("cpu.macsPerCycle has no source"), only(c, "macs.yaml").message());
     }
 
     @Test
@@ -214,7 +263,7 @@ class DeviceCatalogTest {
             assertEquals(p.id() + ".yaml", f.getFileName().toString());
             assertEquals(p, DeviceCatalog.loadFile(f));
         }
-        assertEquals(3, DeviceCatalog.load(dir).profiles().size());
+        assertEquals(DeviceCatalog.bundled().profiles().size(), DeviceCatalog.load(dir).profiles().size());
     }
 
     @Test

@@ -1,0 +1,143 @@
+package dev.edgefit.device;
+
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.device.DeviceProfile.Runtime;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Estimates for a model on several devices at once: the entry point of the CLI's {@code estimate} and
+ * {@code compare} and of the workbench's comparison table. The model's workload is computed once; each device
+ * gets its best runtime (the fastest estimate) unless one is named. This machine is measured, not estimated.
+ */
+public final class DeviceEstimates {
+    private DeviceEstimates() {
+    }
+
+    /**
+     * @param natural      the model's workload as it is
+     * @param converted    its workload in {@code precision}, or null when {@code precision} is null
+     * @param fileBytes    the model file's size on disk
+     * @param runtime      a runtime id to use on every device, or null for each device's fastest
+     * @param precision    {@code int8}, {@code fp16}, {@code fp32}, or null for the model's own
+     * @param constraints  limits for every device, or null for each device's default constraints
+     * @param hostLatency  measures the model's latency on this machine (ms), asked only for {@code this-machine}
+     */
+    public static List<Estimate> estimate(Workload natural, Workload converted, long fileBytes, Collection<DeviceProfile> devices,
+                                          String runtime, String precision, Constraints constraints, Calibration cal,
+                                          Supplier<Double> hostLatency) {
+        if (precision != null && !DeviceCatalog.PRECISIONS.contains(precision)) {
+            throw EdgeFitException.badParameter("precision '" + precision + "' is unknown; use one of " + String.join(", ", DeviceCatalog.PRECISIONS) + ".");
+        }
+        Workload w = precision == null ? natural : converted;
+        long flash = precision == null ? fileBytes : Math.max(converted.weightBytes(), fileBytes - natural.weightBytes() + converted.weightBytes());
+        List<Estimate> out = new ArrayList<>();
+        for (DeviceProfile d : devices) {
+            out.add(one(w, flash, d, runtime, precision, constraints, cal, hostLatency));
+        }
+        return out;
+    }
+
+    static Estimate one(Workload w, long flash, DeviceProfile d, String runtimeId, String precision, Constraints constraints,
+                        Calibration cal, Supplier<Double> hostLatency) {
+        Constraints c = constraints != null ? constraints : d.defaultConstraints();
+        String prec = precision == null ? "as-is" : precision;
+        List<String> reasons = new ArrayList<>();
+        Runtime chosen = null;
+        Double ms = null;
+        Double band = null;
+        String basis;
+        boolean measured = false;
+        Map<String, Integer> fallback = Map.of();
+        if (HostInfo.THIS_MACHINE.equals(d.id())) {
+            chosen = d.runtimes().isEmpty() ? null : d.runtimes().get(0);
+            ms = hostLatency == null ? null : hostLatency.get();
+            band = ms == null ? null : 0.0;
+            measured = ms != null;
+            basis = ms == null ? "not measured" : "measured on this machine with ONNX Runtime (median)";
+            if (precision != null) {
+                reasons.add("This machine runs the model as it is; --precision applies to estimates only.");
+            }
+        } else {
+            List<Runtime> candidates = new ArrayList<>();
+            if (runtimeId != null) {
+                d.runtime(runtimeId).ifPresentOrElse(candidates::add, () -> reasons.add(d.name() + " has no runtime '" + runtimeId
+                        + "' (it has " + String.join(", ", d.runtimeIds()) + ")."));
+            } else {
+                candidates.addAll(d.runtimes());
+            }
+            candidates.removeIf(r -> {
+                boolean ok = Estimator.canEstimate(d, r);
+                if (!ok && runtimeId != null) {
+                    reasons.add(d.id() + ".yaml has no throughput figure for " + r.id() + " (cpu.macsPerCycle or the accelerator's peakGops), so there is no estimate.");
+                }
+                return !ok;
+            });
+            Calibration.Fit worst = null;
+            for (Runtime r : candidates) {
+                Calibration.Fit main = cal.efficiency(d, r, w.ops().isEmpty() ? "fp32" : dominantPrecision(w));
+                if (main == null) {
+                    continue;
+                }
+                Calibration.Fit fit = main;
+                if (r.fallback() != null) {
+                    Calibration.Fit fb = cal.efficiency(d, d.runtime(r.fallback()).orElseThrow(), "fp32");
+                    if (fb != null && fb.level().ordinal() > fit.level().ordinal()) {
+                        fit = fb;
+                    }
+                }
+                double t = Estimator.seconds(w, d, r, (rt, p) -> {
+                    Calibration.Fit f = cal.efficiency(d, rt, p);
+                    return f == null ? main.efficiency() : f.efficiency();
+                }, null) * 1000;
+                if (ms == null || t < ms) {
+                    ms = t;
+                    chosen = r;
+                    worst = fit;
+                }
+            }
+            if (chosen != null) {
+                band = cal.bandPct(worst.level(), d.resourceClass());
+                basis = worst.level().text() + " (" + worst.rows() + " published figure" + (worst.rows() == 1 ? "" : "s") + ")";
+                fallback = Estimator.fallbackOps(w, d, chosen);
+                if (!fallback.isEmpty()) {
+                    int n = fallback.values().stream().mapToInt(Integer::intValue).sum();
+                    reasons.add(String.format(Locale.ROOT, "%d of %d operators fall back from %s to %s: %s.", n, w.ops().size(), chosen.id(),
+                            chosen.fallback() == null ? "fp32" : chosen.fallback(), fallback));
+                }
+            } else {
+                basis = "no estimate";
+                if (reasons.isEmpty()) {
+                    reasons.add(d.id() + ".yaml gives no throughput figures (cpu.macsPerCycle, accelerator peakGops) for any runtime, so there is no latency estimate.");
+                }
+            }
+        }
+        long ram = w.peakActivationBytes() + (chosen != null && chosen.weightsInFlash() ? 0 : w.weightBytes())
+                + (chosen == null || chosen.ramOverheadBytes() == null ? 0 : chosen.ramOverheadBytes());
+        Double power = d.typicalPowerW() != null ? d.typicalPowerW() : d.peakPowerW();
+        Double energy = power == null || ms == null ? null : power * ms;
+        List<FitCheck.ConstraintResult> checks = FitCheck.checkEstimate(c, d, flash, ram, ms, band == null ? 0 : band);
+        boolean fits = FitCheck.overall(checks) == FitCheck.Status.PASS && ms != null;
+        for (FitCheck.ConstraintResult r : checks) {
+            if (r.status() == FitCheck.Status.FAIL) {
+                reasons.add(0, r.name() + " " + r.actual() + " is over the limit of " + r.limit() + ".");
+            }
+        }
+        return new Estimate(d.id(), d.name(), chosen == null ? null : chosen.id(), prec, ms, band, basis, measured, ram, flash, energy,
+                fits, reasons, fallback, checks, d.formats(), d.resourceClass());
+    }
+
+    /** The precision most of the workload's MACs compute in. */
+    static String dominantPrecision(Workload w) {
+        Map<String, Long> by = new java.util.HashMap<>();
+        for (Workload.Op o : w.ops()) {
+            by.merge(o.precision(), o.macs(), Long::sum);
+        }
+        return by.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("fp32");
+    }
+}

@@ -1,0 +1,55 @@
+package dev.edgefit.device;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a model will ask of one device: an estimate (or, for this machine, a measurement).
+ *
+ * @param device       profile id
+ * @param deviceName   profile name
+ * @param runtime      the runtime estimated
+ * @param precision    the precision estimated: the model's own ({@code as-is}) or the one asked for
+ * @param latencyMs    one inference, milliseconds; null when the profile lacks the figures to estimate
+ * @param errorBandPct how far off the figure may be, in percent as a factor (see {@link Calibration}); 0 when
+ *                     measured; null without an estimate
+ * @param basis        what the figure rests on: the calibration level, or "measured on this machine"
+ * @param measured     true when the latency was measured here, not estimated
+ * @param peakRamBytes weights held in RAM + the largest live activation set + the runtime's own memory
+ * @param flashBytes   the model file's size (estimated from the weights when another precision is asked for)
+ * @param energyMj     energy of one inference: typical power x latency; null without a power figure
+ * @param fits         every constraint passes
+ * @param reasons      one sentence per failed constraint or caveat (fallback operators, missing figures)
+ * @param fallbackOps  operator type -> count of operators that run on the fallback CPU runtime
+ * @param checks       each constraint with its limit, figure and margin
+ * @param formats      the artifact formats the device's runtimes read
+ * @param resourceClass the device's resource class
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"device", "deviceName", "runtime", "precision", "latencyMs", "errorBandPct", "basis", "measured",
+        "peakRamBytes", "flashBytes", "energyMj", "fits", "reasons"})
+public record Estimate(String device, String deviceName, String runtime, String precision, Double latencyMs, Double errorBandPct,
+                       String basis, boolean measured, long peakRamBytes, long flashBytes, Double energyMj, boolean fits,
+                       List<String> reasons, Map<String, Integer> fallbackOps, List<FitCheck.ConstraintResult> checks,
+                       List<String> formats, ResourceClass resourceClass) {
+    public Estimate {
+        reasons = List.copyOf(reasons);
+        fallbackOps = Map.copyOf(fallbackOps);
+        checks = List.copyOf(checks);
+        formats = List.copyOf(formats);
+    }
+
+    /** "est. 41 ms ±30%", "12.3 ms (measured)" or "no estimate". */
+    public String latencyText() {
+        if (latencyMs == null) {
+            return "no estimate";
+        }
+        if (measured) {
+            return Constraints.formatMillis(latencyMs) + " (measured)";
+        }
+        return String.format(java.util.Locale.ROOT, "est. %s ±%.0f%%", Constraints.formatMillis(latencyMs), errorBandPct);
+    }
+}

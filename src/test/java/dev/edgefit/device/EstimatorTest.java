@@ -1,0 +1,143 @@
+package dev.edgefit.device;
+
+import dev.edgefit.TestModels;
+import dev.edgefit.device.DeviceProfile.Accelerator;
+import dev.edgefit.device.DeviceProfile.AcceleratorKind;
+import dev.edgefit.device.DeviceProfile.Cpu;
+import dev.edgefit.device.DeviceProfile.CpuCluster;
+import dev.edgefit.device.DeviceProfile.Runtime;
+import dev.edgefit.device.DeviceProfile.Target;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EstimatorTest {
+    private static Runtime cpuRuntime(String id, int threads, Double opOverheadUs) {
+        return new Runtime(id, Target.CPU, threads, List.of("int8", "fp32"), List.of(), null, false, null, opOverheadUs, "test", true);
+    }
+
+    /** 1 core at 100 MHz, 1 fp32 and 4 int8 MACs per cycle, optional bandwidth, the given runtimes. */
+    private static DeviceProfile board(Double bandwidthGBs, List<Runtime> runtimes, List<Accelerator> acc) {
+        Cpu cpu = new Cpu("armv7e-m", "test core", 1, 100, List.of(), List.of(), Map.of("fp32", 1.0, "int8", 4.0));
+        return new DeviceProfile("board", "Test board", Platform.ARM_CORTEX, cpu, 1L << 20, null, 1L << 20, acc, bandwidthGBs, 0.5, null,
+                runtimes, List.of("tflite-micro"), Constraints.NONE, Map.of(), null, List.of());
+    }
+
+    private static Workload.Op mac(String op, String precision, long macs, long weightBytes, long in, long out) {
+        return new Workload.Op(op, op, precision, macs, true, weightBytes, in, out);
+    }
+
+    @Test
+    void computeBoundOperatorTakesOpsOverEffectivePeak() {
+        DeviceProfile d = board(null, List.of(cpuRuntime("rt", 1, null)), List.of());
+        Workload w = new Workload(List.of(mac("Conv", "fp32", 1_000_000, 0, 0, 0)), 0, 0);
+        // 2e6 operations at 100 MHz x 1 MAC x 2 ops x 0.5 efficiency = 1e8 ops/s: 20 ms.
+        assertEquals(0.020, Estimator.seconds(w, d, d.runtimes().get(0), (r, p) -> 0.5, null), 1e-12);
+        // int8: 4 MACs per cycle, four times faster.
+        Workload w8 = new Workload(List.of(mac("Conv", "int8", 1_000_000, 0, 0, 0)), 0, 0);
+        assertEquals(0.005, Estimator.seconds(w8, d, d.runtimes().get(0), (r, p) -> 0.5, null), 1e-12);
+        // Kernels without SIMD: one MAC per cycle whatever the precision.
+        Runtime scalar = new Runtime("ref", Target.CPU, 1, List.of("int8", "fp32"), List.of(), null, false, null, null, "test", false);
+        assertEquals(0.020, Estimator.seconds(w8, board(null, List.of(scalar), List.of()), scalar, (r, p) -> 0.5, null), 1e-12);
+    }
+
+    @Test
+    void memoryBoundOperatorTakesBytesOverBandwidthAndOverheadAdds() {
+        Runtime rt = cpuRuntime("rt", 1, 10.0);
+        DeviceProfile d = board(1.0, List.of(rt), List.of());
+        // 1e3 MACs (1e-5 s at efficiency 1) but 1e8 bytes at 1 GB/s: 0.1 s, plus 10 us.
+        Workload w = new Workload(List.of(mac("MatMul", "fp32", 1_000, 60_000_000, 20_000_000, 20_000_000)), 0, 0);
+        double[] per = new double[1];
+        assertEquals(0.1 + 10e-6, Estimator.seconds(w, d, rt, (r, p) -> 1.0, per), 1e-12);
+        assertEquals(0.1 + 10e-6, per[0], 1e-12);
+    }
+
+    @Test
+    void threadsTakeTheFastestClustersFirst() {
+        Cpu cpu = new Cpu("aarch64", "big.LITTLE", 8, 2840, List.of(), List.of(new CpuCluster("A55", 4, 1780), new CpuCluster("A76", 1, 2840),
+                new CpuCluster("A76", 3, 2420)), Map.of("fp32", 8.0));
+        DeviceProfile d = new DeviceProfile("phone", "Phone", Platform.ANDROID, cpu, 6L << 30, null, 64L << 30, List.of(), null, null, null,
+                List.of(cpuRuntime("rt", 4, null)), List.of(), Constraints.NONE, Map.of(), null, List.of());
+        assertEquals(2840 + 3 * 2420, Estimator.threadMhz(d, 4), 1e-9);
+        assertEquals(2840 + 3 * 2420 + 1780, Estimator.threadMhz(d, 5), 1e-9);
+        assertEquals(2.0 * 8 * 1e6 * (2840 + 3 * 2420), Estimator.peakOpsPerSecond(d, d.runtimes().get(0), "fp32"), 1);
+    }
+
+    @Test
+    void operatorsTheAcceleratorDoesNotTakeFallBackToTheCpu() {
+        Runtime cpu = cpuRuntime("cpu", 1, null);
+        Runtime npu = new Runtime("npu", Target.NPU, 1, List.of("int8"), List.of("Conv"), "cpu", false, null, null, "test", true);
+        Accelerator a = new Accelerator(AcceleratorKind.NPU, "test NPU", Map.of("int8", 100.0), "test");
+        DeviceProfile d = board(null, List.of(npu, cpu), List.of(a));
+        Workload w = new Workload(List.of(mac("Conv", "int8", 1_000_000, 0, 0, 0), mac("Gemm", "int8", 1_000_000, 0, 0, 0),
+                mac("Conv", "fp32", 1_000_000, 0, 0, 0)), 0, 0);
+        double[] per = new double[3];
+        Estimator.seconds(w, d, npu, (r, p) -> 1.0, per);
+        assertEquals(2e6 / 100e9, per[0], 1e-15, "Conv int8 on the NPU at 100 GOPS");
+        assertEquals(2e6 / (2 * 4 * 100e6), per[1], 1e-12, "Gemm is not an NPU op: CPU int8");
+        assertEquals(2e6 / (2 * 1 * 100e6), per[2], 1e-12, "fp32 is not an NPU precision: CPU fp32");
+        assertEquals(Map.of("Gemm", 1, "Conv", 1), Estimator.fallbackOps(w, d, npu));
+    }
+
+    @Test
+    void sampleCnnOnEveryBundledDevice() throws Exception {
+        DeviceCatalog catalog = DeviceCatalog.bundled();
+        Calibration cal = Calibration.of(catalog.profiles());
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        long file = Files.size(TestModels.sampleCnn());
+        Workload natural = Workload.of(cnn, null);
+        Workload int8 = Workload.of(cnn, "int8");
+        List<DeviceProfile> devices = new java.util.ArrayList<>(catalog.profiles());
+        devices.add(HostInfo.detect().thisMachine());
+        List<Estimate> asIs = DeviceEstimates.estimate(natural, null, file, devices, null, null, null, cal, () -> 0.25);
+        List<Estimate> q = DeviceEstimates.estimate(natural, int8, file, devices, null, "int8", null, cal, () -> 0.25);
+        assertEquals(devices.size(), asIs.size());
+        for (int i = 0; i < devices.size(); i++) {
+            Estimate a = asIs.get(i);
+            Estimate b = q.get(i);
+            assertEquals(file, a.flashBytes(), "as-is flash is the file on disk");
+            assertTrue(b.flashBytes() < file / 3, a.device() + " int8 flash " + b.flashBytes());
+            if (a.measured()) {
+                assertEquals(0.25, a.latencyMs());
+                assertEquals(0.0, a.errorBandPct());
+                continue;
+            }
+            assertNotNull(a.latencyMs(), a.device() + " " + a.reasons());
+            assertTrue(a.errorBandPct() > 0, a.device());
+            boolean onCpu = devices.get(i).runtime(a.runtime()).orElseThrow().target() == Target.CPU;
+            if (onCpu) {
+                assertTrue(b.latencyMs() < a.latencyMs(), a.device() + ": int8 " + b.latencyMs() + " vs fp32 " + a.latencyMs());
+            }
+            assertTrue(b.peakRamBytes() < a.peakRamBytes(), a.device());
+            assertTrue(a.latencyText().startsWith("est. "), a.latencyText());
+        }
+        Estimate esp = asIs.stream().filter(e -> e.device().equals("esp32-s3")).findFirst().orElseThrow();
+        assertEquals("tflm-esp-nn", esp.runtime(), "the fastest runtime is chosen");
+        assertTrue(esp.fits(), esp.reasons().toString());
+        assertEquals(natural.peakActivationBytes(), esp.peakRamBytes(), "weights stay in flash on a microcontroller");
+        assertNotNull(asIs.stream().filter(e -> e.device().equals("nucleo-l4r5zi")).findFirst().orElseThrow().energyMj());
+        // Jetson Nano's TensorRT has no int8: int8 operators go to the CPU and the estimate says so.
+        Estimate nano = DeviceEstimates.estimate(natural, int8, file, List.of(catalog.find("jetson-nano").orElseThrow()), "tensorrt", "int8", null,
+                cal, null).get(0);
+        assertTrue(nano.reasons().stream().anyMatch(r -> r.contains("fall back from tensorrt to ort")), nano.reasons().toString());
+        // A latency limit the estimate misses fails, with the reason first.
+        Estimate tight = DeviceEstimates.estimate(natural, null, file, List.of(catalog.find("nucleo-l4r5zi").orElseThrow()), "tflm", null,
+                new Constraints(null, null, 0.001), cal, null).get(0);
+        assertFalse(tight.fits());
+        assertTrue(tight.reasons().get(0).startsWith("Latency est. "), tight.reasons().toString());
+        Estimate none = DeviceEstimates.estimate(natural, null, file, List.of(catalog.find("nucleo-l4r5zi").orElseThrow()), "tensorrt", null,
+                null, cal, null).get(0);
+        assertNull(none.latencyMs());
+        assertTrue(none.reasons().get(0).contains("has no runtime 'tensorrt'"), none.reasons().toString());
+    }
+}

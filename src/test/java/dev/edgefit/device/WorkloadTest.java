@@ -1,0 +1,90 @@
+package dev.edgefit.device;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import dev.edgefit.TestModels;
+import dev.edgefit.compress.Int8Static;
+import dev.edgefit.compress.Params;
+import dev.edgefit.compress.Technique;
+import dev.edgefit.compress.TechniqueContext;
+import dev.edgefit.common.Progress;
+import dev.edgefit.data.Datasets;
+import dev.edgefit.data.Preprocessing;
+import dev.edgefit.model.DType;
+import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OnnxModels;
+import dev.edgefit.model.Tensors;
+import dev.edgefit.model.ValueInfos;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkloadTest {
+    /**
+     * x[1,4] -MatMul-> a[1,16] -Relu-> b -Relu-> c; d = Add(a, c); y = MatMul(d)[1,2]. The skip connection keeps
+     * a alive across the two Relus, so while c is computed a, b and c are alive: 3 x 16 floats = 192 bytes, the
+     * peak. (Graph order: mm1, relu1, relu2, add, mm2.)
+     */
+    static ModelSnapshot skipGraph() {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("skip");
+        g.addInitializer(Tensors.floats("w1", new long[] {4, 16}, new float[64]));
+        g.addInitializer(Tensors.floats("w2", new long[] {16, 2}, new float[32]));
+        g.addNode(NodeProto.newBuilder().setOpType("MatMul").setName("mm1").addInput("x").addInput("w1").addOutput("a"));
+        g.addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu1").addInput("a").addOutput("b"));
+        g.addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu2").addInput("b").addOutput("c"));
+        g.addNode(NodeProto.newBuilder().setOpType("Add").setName("add").addInput("a").addInput("c").addOutput("d"));
+        g.addNode(NodeProto.newBuilder().setOpType("MatMul").setName("mm2").addInput("d").addInput("w2").addOutput("y"));
+        g.addInput(ValueInfos.of("x", DType.FLOAT, new long[] {1, 4}, List.of()));
+        g.addOutput(ValueInfos.of("y", DType.FLOAT, new long[] {1, 2}, List.of()));
+        return new ModelSnapshot(ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
+                .setGraph(g).build(), null, "skip");
+    }
+
+    @Test
+    void skipConnectionPeakAndPerOperatorWork() {
+        Workload w = Workload.of(skipGraph(), null);
+        assertEquals(List.of("MatMul", "Relu", "Relu", "Add", "MatMul"), w.ops().stream().map(Workload.Op::opType).toList());
+        assertEquals(192, w.peakActivationBytes(), "a, b and c alive while relu2 runs");
+        Workload.Op mm1 = w.ops().get(0);
+        assertEquals(64, mm1.macs(), "4 x 16 MACs");
+        assertTrue(mm1.hasMacs());
+        assertEquals(256, mm1.weightBytes(), "64 float weights");
+        assertEquals(16, mm1.inBytes());
+        assertEquals(64, mm1.outBytes());
+        assertEquals("fp32", mm1.precision());
+        Workload.Op add = w.ops().get(3);
+        assertEquals(16, add.macs(), "one operation per output element");
+        assertEquals(128, add.inBytes());
+        assertEquals(32, w.ops().get(4).macs());
+        assertEquals((64 + 32) * 4, w.weightBytes());
+
+        Workload int8 = Workload.of(skipGraph(), "int8");
+        assertEquals(48, int8.peakActivationBytes(), "the same three tensors at one byte per element");
+        assertEquals(64 + 32, int8.weightBytes());
+        assertTrue(int8.ops().stream().allMatch(o -> o.precision().equals("int8")));
+    }
+
+    @Test
+    void staticInt8SampleComputesInInt8WithQdqAbsorbed() {
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        Workload f = Workload.of(cnn, null);
+        Technique t = new Int8Static();
+        TechniqueContext ctx = new TechniqueContext(Progress.NONE, Datasets.open(TestModels.sampleData(),
+                Preprocessing.fromJson(cnn.metadata(Preprocessing.METADATA_KEY))));
+        ModelSnapshot q = t.apply(cnn, Params.defaults(t), ctx);
+        Workload w = Workload.of(q, null);
+        assertTrue(w.ops().stream().noneMatch(o -> o.opType().endsWith("QuantizeLinear")), "Q/DQ are fused away");
+        assertEquals(f.ops().stream().filter(Workload.Op::hasMacs).count(), w.ops().stream().filter(Workload.Op::hasMacs).count());
+        assertTrue(w.ops().stream().filter(Workload.Op::hasMacs).allMatch(o -> o.precision().equals("int8")), w.ops().toString());
+        long fMacs = f.ops().stream().filter(Workload.Op::hasMacs).mapToLong(Workload.Op::macs).sum();
+        assertEquals(1_205_536, fMacs, "the sample's MACs (edgefit inspect)");
+        assertEquals(fMacs, w.ops().stream().filter(Workload.Op::hasMacs).mapToLong(Workload.Op::macs).sum());
+        assertTrue(w.weightBytes() < f.weightBytes() / 3.5, w.weightBytes() + " vs " + f.weightBytes());
+        assertEquals(f.peakActivationBytes(), w.peakActivationBytes() * 4, "activations at 1 byte instead of 4");
+    }
+}
