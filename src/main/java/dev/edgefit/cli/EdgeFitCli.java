@@ -27,6 +27,8 @@ import java.util.List;
             ExportCommand.class,
             ReportCommand.class,
             DevicesCommand.class,
+            EstimateCommand.class,
+            EstimateCommand.CompareCommand.class,
             TechniquesCommand.class,
         })
 public final class EdgeFitCli implements Runnable {

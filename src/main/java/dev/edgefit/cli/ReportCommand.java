@@ -75,9 +75,7 @@ final class ReportCommand implements Callable<Integer> {
         ModelSnapshot m = OnnxModels.load(model);
         DeviceProfile dev = null;
         if (device != null) {
-            DeviceCatalog c = DeviceCatalog.bundled();
-            dev = c.find(device).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + device + "'; known: "
-                    + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
+            dev = DeviceCatalog.bundled().require(device);
         }
         Constraints user = Constraints.parse(maxSize, maxRam, maxLatency);
         Constraints constraints = dev == null ? user : user.orElse(dev.defaultConstraints());

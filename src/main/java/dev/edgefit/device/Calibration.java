@@ -170,17 +170,37 @@ public final class Calibration {
     }
 
     /**
-     * The error band of an estimate at a level for a device of a class: the worst leave-one-out error among rows
-     * of that class predicted at that level or a more specific one; {@link #bandPct(Level)} when there are none.
+     * The error band of an estimate at a level for a device of a class: the worst leave-one-out error among rows of
+     * that class predicted at that level; where the class has none at that level, the worst among its rows predicted
+     * at less specific levels; where it has none of those either, {@link #bandPct(Level)}. Never narrower than the
+     * band of a more specific level.
      */
     public double bandPct(Level l, ResourceClass c) {
+        double band = Double.NaN;
+        for (Level k : Level.values()) {
+            double here = worst(c, q -> q == k);
+            if (Double.isNaN(here)) {
+                here = worst(c, q -> q.ordinal() > k.ordinal());
+            }
+            if (Double.isNaN(here)) {
+                here = bandPct(k);
+            }
+            band = Double.isNaN(band) ? here : Math.max(band, here);
+            if (k == l) {
+                break;
+            }
+        }
+        return band;
+    }
+
+    private double worst(ResourceClass c, Predicate<Level> at) {
         double worst = Double.NaN;
         for (Check k : checks) {
-            if (k.row().device().resourceClass() == c && k.fit().level().ordinal() <= l.ordinal()) {
+            if (k.row().device().resourceClass() == c && at.test(k.fit().level())) {
                 worst = Double.isNaN(worst) ? k.errorPct() : Math.max(worst, k.errorPct());
             }
         }
-        return Double.isNaN(worst) ? bandPct(l) : worst;
+        return worst;
     }
 
     /** The efficiency of a runtime of a device for a precision, from the most specific rows; null with no rows. */

@@ -329,6 +329,16 @@ public final class DeviceCatalog {
         return profiles.stream().filter(p -> p.id().equals(id)).findFirst();
     }
 
+    /**
+     * The profile with this id.
+     *
+     * @throws EdgeFitException (BAD_PARAMETER) naming the known ids when there is none
+     */
+    public DeviceProfile require(String id) {
+        return find(id).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + id + "'; known: "
+                + String.join(", ", profiles.stream().map(DeviceProfile::id).toList()) + "."));
+    }
+
     /** One entry per problem found; a file with problems is not among {@link #profiles()}. */
     public List<LoadProblem> problems() {
         return problems;
