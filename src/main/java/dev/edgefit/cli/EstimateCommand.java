@@ -107,16 +107,12 @@ class EstimateCommand implements Callable<Integer> {
         Cli.Table t = new Cli.Table("device", "runtime", "latency", "peak RAM", "flash", "energy", "fits", "notes").align("llrrrrll");
         for (Estimate e : estimates) {
             t.row(e.device(), e.runtime() == null ? "-" : e.runtime(), e.latencyText(), Constraints.formatBytes(e.peakRamBytes()),
-                    Constraints.formatBytes(e.flashBytes()), energy(e), e.fits() ? "yes" : "no", String.join(" ", e.reasons()));
+                    Constraints.formatBytes(e.flashBytes()), e.energyText(), e.fits() ? "yes" : "no", String.join(" ", e.reasons()));
         }
         t.printTo(o, "", true);
         o.println("Estimates (est.) come from a roofline model calibrated to published latencies; the band is the calibration's"
                 + " leave-one-out error (docs/estimator.md). Peak RAM is weights in RAM + largest live activations.");
         o.flush();
-    }
-
-    static String energy(Estimate e) {
-        return e.energyMj() == null ? "-" : String.format(Locale.ROOT, "%s%.3g mJ", e.measured() ? "" : "est. ", e.energyMj());
     }
 
     static Map<String, Object> json(Estimate e) {
@@ -163,7 +159,7 @@ class EstimateCommand implements Callable<Integer> {
             t.row(cells("latency", estimates, Estimate::latencyText));
             t.row(cells("peak RAM", estimates, e -> Constraints.formatBytes(e.peakRamBytes())));
             t.row(cells("flash", estimates, e -> Constraints.formatBytes(e.flashBytes())));
-            t.row(cells("energy", estimates, EstimateCommand::energy));
+            t.row(cells("energy", estimates, Estimate::energyText));
             List<String> names = new ArrayList<>();
             estimates.forEach(e -> e.checks().forEach(c -> {
                 if (!names.contains(c.name())) {

@@ -52,4 +52,9 @@ public record Estimate(String device, String deviceName, String runtime, String 
         }
         return String.format(java.util.Locale.ROOT, "est. %s ±%.0f%%", Constraints.formatMillis(latencyMs), errorBandPct);
     }
+
+    /** "est. 1.57 mJ", "0.2 mJ" when measured, or "–" without a power figure. */
+    public String energyText() {
+        return energyMj == null ? "–" : String.format(java.util.Locale.ROOT, "%s%.3g mJ", measured ? "" : "est. ", energyMj);
+    }
 }

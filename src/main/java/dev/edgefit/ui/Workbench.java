@@ -10,6 +10,7 @@ import dev.edgefit.data.Datasets;
 import dev.edgefit.data.InputGenerator;
 import dev.edgefit.data.Preprocessing;
 import dev.edgefit.device.Constraints;
+import dev.edgefit.device.Calibration;
 import dev.edgefit.device.DeviceCatalog;
 import dev.edgefit.device.DeviceProfile;
 import dev.edgefit.device.HostInfo;
@@ -143,6 +144,7 @@ public final class Workbench {
     final Label hostLabel = new Label("Detecting this machine…");
     final TableView<Step> stepsTable = new TableView<>();
     final SensitivityView sensitivity = new SensitivityView();
+    final DeviceComparisonView comparison = new DeviceComparisonView();
     private final Menu recentMenu = new Menu("Recent files");
     private final MenuItem openDataItem = new MenuItem("Open data…");
     private final MenuItem exportItem = new MenuItem("Export…");
@@ -373,7 +375,7 @@ public final class Workbench {
         VBox.setVgrow(stepsTable, Priority.ALWAYS);
         stepsBox.setPadding(new Insets(6));
 
-        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity));
+        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity), new Tab("Devices", comparison));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts.node(), tabs);
         split.setOrientation(Orientation.VERTICAL);
@@ -425,6 +427,7 @@ public final class Workbench {
             errorLabel.setText(EdgeFitException.describe(e));
         }
         constraints.setDevices(list, DEFAULT_DEVICE);
+        comparison.setDevices(list, Calibration.of(list));
     }
 
     /** OSHI takes a moment on first use: detect on a thread of its own, then add "this machine" to the devices. */
@@ -443,6 +446,7 @@ public final class Workbench {
                     devices.removeIf(d -> d.id().equals(HostInfo.THIS_MACHINE));
                     devices.add(me);
                     constraints.setDevices(devices, DEFAULT_DEVICE);
+                    comparison.setDevices(devices, Calibration.of(devices));
                 });
             } catch (RuntimeException | LinkageError e) {
                 Platform.runLater(() -> hostLabel.setText("This machine could not be read: " + EdgeFitException.describe(e)));
@@ -678,6 +682,7 @@ public final class Workbench {
     void refreshFit() {
         Step cur = experiment == null ? null : experiment.current();
         fit.show(constraints.deviceBox.getValue(), cur, constraints.constraints(), running != null);
+        comparison.show(cur, experiment == null ? List.of() : experiment.steps());
     }
 
     private void updateControls() {

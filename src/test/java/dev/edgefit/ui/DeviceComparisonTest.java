@@ -1,0 +1,103 @@
+package dev.edgefit.ui;
+
+import dev.edgefit.TestModels;
+import dev.edgefit.device.Estimate;
+import dev.edgefit.device.HostInfo;
+import javafx.scene.control.TableColumn;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.framework.junit5.Stop;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The Devices tab on the bundled sample: one column per chosen device, coloured verdicts, the chart, every step. */
+@ExtendWith(ApplicationExtension.class)
+class DeviceComparisonTest {
+    private Workbench workbench;
+
+    @BeforeAll
+    static void headlessSettings() {
+        System.setProperty(Workbench.NO_DIALOGS, "true");
+        System.setProperty(RecentFiles.CONFIG_PROPERTY, TestModels.tempDir("guiconfig").toString());
+    }
+
+    @Start
+    void start(Stage stage) {
+        workbench = WorkbenchApp.show(stage, null, List.of());
+    }
+
+    @Stop
+    void stop() {
+        workbench.close();
+    }
+
+    private void waitFor(String what, BooleanSupplier condition) throws Exception {
+        try {
+            WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> {
+                WaitForAsyncUtils.waitForFxEvents();
+                return condition.getAsBoolean();
+            });
+        } catch (java.util.concurrent.TimeoutException e) {
+            fail("timed out waiting: " + what + "; comparison status '" + workbench.comparison.status.getText() + "'");
+        }
+    }
+
+    private List<String> columns() {
+        return workbench.comparison.table.getColumns().stream().skip(1).map(TableColumn::getText).toList();
+    }
+
+    @Test
+    void devicesSideBySideForTheCurrentStepAndEveryStep(FxRobot robot) throws Exception {
+        DeviceComparisonView v = workbench.comparison;
+        waitFor("the original is compared on the default devices and this machine", () -> columns().contains(HostInfo.THIS_MACHINE)
+                && columns().contains("nucleo-l4r5zi"));
+        robot.interact(() -> {
+            javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) workbench.root().lookup(".tab-pane");
+            tabs.getSelectionModel().select(tabs.getTabs().stream().filter(t -> t.getText().equals("Devices")).findFirst().orElseThrow());
+        });
+        List<Estimate> shown = v.shown;
+        assertEquals(columns(), shown.stream().map(Estimate::device).toList());
+        Estimate host = shown.stream().filter(e -> e.device().equals(HostInfo.THIS_MACHINE)).findFirst().orElseThrow();
+        assertTrue(host.measured(), "this machine is measured");
+        assertEquals(workbench.experiment().current().metrics().latencyMs().p50(), host.latencyMs(), 1e-12);
+        Estimate mcu = shown.stream().filter(e -> e.device().equals("nucleo-l4r5zi")).findFirst().orElseThrow();
+        assertTrue(mcu.latencyText().startsWith("est. ") && mcu.latencyText().contains("±"), mcu.latencyText());
+        // Rows: runtime, latency, peak RAM, flash, energy, the limits, fits, formats, class; one cell per device.
+        List<String> labels = v.table.getItems().stream().map(DeviceComparisonView.Row::label).toList();
+        assertTrue(labels.containsAll(List.of("latency", "peak RAM", "flash / storage", "energy", "fits", "formats", "class")), labels.toString());
+        DeviceComparisonView.Row latency = v.table.getItems().get(labels.indexOf("latency"));
+        assertEquals(mcu.latencyText(), latency.cells().get("nucleo-l4r5zi").text());
+        assertFalse(v.table.lookupAll(".cell-pass").isEmpty(), "passing limits are coloured");
+        int withLatency = (int) shown.stream().filter(e -> e.latencyMs() != null).count();
+        assertEquals(withLatency, v.latency.getDataCount(), "one bar per device with a latency");
+
+        // A device that the model does not fit turns red: a 1 KiB arena limit on a microcontroller.
+        robot.interact(() -> v.select("esp32-s3", false));
+        waitFor("esp32-s3 leaves the table", () -> !columns().contains("esp32-s3"));
+        robot.interact(() -> v.precision.getSelectionModel().select("int8"));
+        waitFor("int8 estimates", () -> v.shown.stream().allMatch(e -> e.precision().equals("int8") || e.measured()));
+        Estimate int8 = v.shown.stream().filter(e -> e.device().equals("nucleo-l4r5zi")).findFirst().orElseThrow();
+        assertTrue(int8.latencyMs() < mcu.latencyMs(), "int8 is estimated faster than float on the Cortex-M4");
+        assertTrue(int8.flashBytes() < mcu.flashBytes() / 3);
+
+        robot.clickOn("#compare-every-step");
+        waitFor("every step compared", () -> v.stepsTable.getItems().size() == 1);
+        DeviceComparisonView.Row step0 = v.stepsTable.getItems().get(0);
+        assertTrue(step0.label().startsWith("0 "), step0.label());
+        assertTrue(step0.cells().get("nucleo-l4r5zi").text().startsWith("✓ est. "), step0.cells().toString());
+        assertFalse(v.stepsTable.lookupAll(".cell-pass").isEmpty());
+    }
+}
