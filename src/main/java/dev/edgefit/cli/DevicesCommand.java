@@ -24,7 +24,7 @@ final class DevicesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DeviceCatalog c = DeviceCatalog.bundled();
+        DeviceCatalog c = DeviceCatalog.withUserProfiles();
         PrintWriter err = spec.commandLine().getErr();
         for (DeviceCatalog.LoadProblem p : c.problems()) {
             err.println("edgefit: " + EdgeFitCli.oneLine(p.message()));

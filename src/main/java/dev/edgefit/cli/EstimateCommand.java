@@ -76,7 +76,7 @@ class EstimateCommand implements Callable<Integer> {
             }
         }
         ModelSnapshot m = Cli.load(model);
-        DeviceCatalog catalog = DeviceCatalog.bundled();
+        DeviceCatalog catalog = DeviceCatalog.withUserProfiles();
         PrintWriter err = spec.commandLine().getErr();
         catalog.problems().forEach(p -> err.println("edgefit: " + EdgeFitCli.oneLine(p.message())));
         err.flush();

@@ -75,7 +75,7 @@ final class ReportCommand implements Callable<Integer> {
         ModelSnapshot m = OnnxModels.load(model);
         DeviceProfile dev = null;
         if (device != null) {
-            dev = DeviceCatalog.bundled().require(device);
+            dev = DeviceCatalog.withUserProfiles().require(device);
         }
         Constraints user = Constraints.parse(maxSize, maxRam, maxLatency);
         Constraints constraints = dev == null ? user : user.orElse(dev.defaultConstraints());

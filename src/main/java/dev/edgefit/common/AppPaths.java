@@ -21,7 +21,26 @@ public final class AppPaths {
 
     private static final List<String> MARKERS = List.of("device-profiles", "assets");
 
+    /** System property that names the user's configuration folder explicitly (tests set it). */
+    public static final String CONFIG_PROPERTY = "edgefit.configDir";
+
     private AppPaths() {
+    }
+
+    /**
+     * The user's configuration folder (recent files, the user's device profiles): the system property
+     * {@value #CONFIG_PROPERTY}, else {@code $XDG_CONFIG_HOME/edgefit}, else {@code ~/.config/edgefit}.
+     */
+    public static Path configFolder() {
+        String dir = System.getProperty(CONFIG_PROPERTY);
+        if (dir != null && !dir.isBlank()) {
+            return Path.of(dir);
+        }
+        String xdg = System.getenv("XDG_CONFIG_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "edgefit");
+        }
+        return Path.of(System.getProperty("user.home"), ".config", "edgefit");
     }
 
     /** The folders searched, in order, without duplicates; each is absolute and normalized. */

@@ -179,6 +179,35 @@ public final class DeviceCatalog {
         return load(dir.get());
     }
 
+    /** The folder of the user's own profiles: {@code device-profiles/} in {@link AppPaths#configFolder()}. */
+    public static Path userFolder() {
+        return AppPaths.configFolder().resolve(BUNDLED_FOLDER);
+    }
+
+    /**
+     * The bundled profiles plus the user's ({@link #userFolder()}, when it exists). A user profile with the id of a
+     * bundled one replaces it; problems of both folders are reported.
+     */
+    public static DeviceCatalog withUserProfiles() {
+        DeviceCatalog bundled = bundled();
+        Path dir = userFolder();
+        if (!Files.isDirectory(dir)) {
+            return bundled;
+        }
+        DeviceCatalog user = load(dir);
+        List<DeviceProfile> all = new ArrayList<>(bundled.profiles);
+        all.removeIf(p -> user.find(p.id()).isPresent());
+        all.addAll(user.profiles);
+        List<LoadProblem> problems = new ArrayList<>(bundled.problems);
+        problems.addAll(user.problems);
+        return new DeviceCatalog(bundled.directory, all, problems);
+    }
+
+    /** True if this profile was read from the user's folder (and may be edited there). */
+    public static boolean isUserProfile(DeviceProfile p) {
+        return Files.isRegularFile(userFolder().resolve(p.id() + ".yaml"));
+    }
+
     /**
      * One profile file, e.g. one the user opened.
      *

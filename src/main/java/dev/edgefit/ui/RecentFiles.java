@@ -14,7 +14,7 @@ import java.util.List;
  * moves it (tests use a temporary folder). A missing or damaged file is an empty list; writes are atomic.
  */
 final class RecentFiles {
-    static final String CONFIG_PROPERTY = "edgefit.configDir";
+    static final String CONFIG_PROPERTY = dev.edgefit.common.AppPaths.CONFIG_PROPERTY;
     static final int MAX = 8;
 
     private final Path file;
@@ -28,15 +28,7 @@ final class RecentFiles {
     }
 
     static Path configFolder() {
-        String dir = System.getProperty(CONFIG_PROPERTY);
-        if (dir != null && !dir.isBlank()) {
-            return Path.of(dir);
-        }
-        String xdg = System.getenv("XDG_CONFIG_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Path.of(xdg, "edgefit");
-        }
-        return Path.of(System.getProperty("user.home"), ".config", "edgefit");
+        return dev.edgefit.common.AppPaths.configFolder();
     }
 
     Path file() {

@@ -309,9 +309,53 @@ public final class Workbench {
         return new VBox(8, section("Technique"), techniqueList, formHolder, buttons, progress, status);
     }
 
+    final Button newProfile = new Button("New…");
+    final Button copyProfile = new Button("Copy…");
+    final Button editProfile = new Button("Edit…");
+
     private VBox deviceColumn() {
         constraints.onChange(this::refreshFit);
-        return new VBox(8, section("Target device"), constraints, new Region(), section("Fit of the current step"), fit);
+        newProfile.setTooltip(new Tooltip("Describe a device of your own; it is saved as YAML in " + DeviceCatalog.userFolder() + "."));
+        copyProfile.setTooltip(new Tooltip("Start a profile of your own from the selected device."));
+        editProfile.setTooltip(new Tooltip("Edit the selected profile (only profiles of your own can be edited)."));
+        newProfile.setOnAction(e -> editProfile(null, false));
+        copyProfile.setOnAction(e -> editProfile(constraints.deviceBox.getValue(), true));
+        editProfile.setOnAction(e -> editProfile(constraints.deviceBox.getValue(), false));
+        constraints.deviceBox.valueProperty().addListener((o, a, d) -> {
+            copyProfile.setDisable(d == null);
+            editProfile.setDisable(d == null || !DeviceCatalog.isUserProfile(d));
+        });
+        HBox profileButtons = new HBox(6, newProfile, copyProfile, editProfile);
+        return new VBox(8, section("Target device"), constraints, profileButtons, new Region(), section("Fit of the current step"), fit);
+    }
+
+    /** Opens the profile form (new, copy or edit); saving writes the user's YAML and reloads the devices. */
+    void editProfile(DeviceProfile base, boolean copy) {
+        ProfileEditor ed = new ProfileEditor(base, copy);
+        javafx.scene.control.Dialog<ButtonType> d = new javafx.scene.control.Dialog<>();
+        d.initOwner(stage);
+        d.setTitle(base == null ? "New device profile" : copy ? "Copy of " + base.name() : "Edit " + base.name());
+        d.getDialogPane().setContent(ed);
+        ButtonType save = new ButtonType("Save", javafx.scene.control.ButtonBar.ButtonData.OK_DONE);
+        d.getDialogPane().getButtonTypes().addAll(save, ButtonType.CANCEL);
+        d.getDialogPane().lookupButton(save).addEventFilter(javafx.event.ActionEvent.ACTION, ev -> {
+            try {
+                profileSaved(ed.save());
+            } catch (EdgeFitException ex) {
+                ed.error.setText(ex.getMessage());
+                ev.consume();
+            }
+        });
+        d.show();
+    }
+
+    /** Reloads the devices after a profile was saved and selects it. */
+    void profileSaved(Path file) {
+        String id = file.getFileName().toString().replaceFirst("\\.yaml$", "");
+        loadDevices();
+        detectHost();
+        constraints.deviceBox.getItems().stream().filter(p -> p.id().equals(id)).findFirst().ifPresent(constraints.deviceBox::setValue);
+        status.setText("Saved the device profile " + file + ".");
     }
 
     private VBox center() {
@@ -420,7 +464,7 @@ public final class Workbench {
     private void loadDevices() {
         List<DeviceProfile> list = new ArrayList<>();
         try {
-            DeviceCatalog catalog = DeviceCatalog.bundled();
+            DeviceCatalog catalog = DeviceCatalog.withUserProfiles();
             list.addAll(catalog.profiles());
             catalog.problems().stream().findFirst().ifPresent(p -> errorLabel.setText(p.message()));
         } catch (EdgeFitException e) {

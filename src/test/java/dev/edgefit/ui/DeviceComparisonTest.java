@@ -100,4 +100,45 @@ class DeviceComparisonTest {
         assertTrue(step0.cells().get("nucleo-l4r5zi").text().startsWith("✓ est. "), step0.cells().toString());
         assertFalse(v.stepsTable.lookupAll(".cell-pass").isEmpty());
     }
+
+    @Test
+    void aCopiedProfileIsSavedAsYamlAndJoinsTheDevices(FxRobot robot) throws Exception {
+        waitFor("devices loaded", () -> workbench.constraints.deviceBox.getItems().size() >= 16);
+        dev.edgefit.device.DeviceProfile l4 = workbench.constraints.deviceBox.getItems().stream()
+                .filter(d -> d.id().equals("nucleo-l4r5zi")).findFirst().orElseThrow();
+        ProfileEditor[] ed = new ProfileEditor[1];
+        robot.interact(() -> ed[0] = new ProfileEditor(l4, true));
+        // a bad value: one sentence naming the field, nothing written
+        robot.interact(() -> ed[0].cores.setText("two"));
+        dev.edgefit.common.EdgeFitException bad = org.junit.jupiter.api.Assertions.assertThrows(dev.edgefit.common.EdgeFitException.class, ed[0]::save);
+        assertEquals("The cores must be a whole number greater than zero, not 'two'.", bad.getMessage());
+        robot.interact(() -> {
+            ed[0].cores.setText("1");
+            ed[0].clockMhz.setText("80");
+        });
+        dev.edgefit.common.EdgeFitException noSource = org.junit.jupiter.api.Assertions.assertThrows(dev.edgefit.common.EdgeFitException.class, ed[0]::save);
+        assertTrue(noSource.getMessage().contains("cpu.clockMhz is new or changed"), noSource.getMessage());
+        assertFalse(java.nio.file.Files.exists(dev.edgefit.device.DeviceCatalog.userFolder().resolve("nucleo-l4r5zi-copy.yaml")));
+
+        robot.interact(() -> ed[0].source.setText("board clocked down to 80 MHz by our firmware"));
+        java.nio.file.Path f = ed[0].save();
+        assertEquals(dev.edgefit.device.DeviceCatalog.userFolder().resolve("nucleo-l4r5zi-copy.yaml"), f);
+        dev.edgefit.device.DeviceProfile saved = dev.edgefit.device.DeviceCatalog.loadFile(f);
+        assertEquals(80, saved.cpu().clockMhz());
+        assertEquals("board clocked down to 80 MHz by our firmware", saved.source("cpu.clockMhz"));
+        assertEquals(l4.source("ramBytes"), saved.source("ramBytes"), "unchanged figures keep their sources");
+        assertTrue(saved.measurements().isEmpty(), "published latencies belong to the original board");
+        assertEquals(l4.runtimes(), saved.runtimes());
+
+        robot.interact(() -> workbench.profileSaved(f));
+        waitFor("the copy is selected", () -> workbench.constraints.deviceBox.getValue() != null
+                && workbench.constraints.deviceBox.getValue().id().equals("nucleo-l4r5zi-copy"));
+        assertFalse(workbench.editProfile.isDisabled(), "a profile of one's own can be edited");
+        robot.interact(() -> workbench.comparison.select("nucleo-l4r5zi-copy", true));
+        waitFor("the copy is compared", () -> columns().contains("nucleo-l4r5zi-copy"));
+        Estimate copy = workbench.comparison.shown.stream().filter(e -> e.device().equals("nucleo-l4r5zi-copy")).findFirst().orElseThrow();
+        Estimate orig = workbench.comparison.shown.stream().filter(e -> e.device().equals("nucleo-l4r5zi")).findFirst().orElseThrow();
+        assertTrue(copy.latencyMs() > orig.latencyMs() * 1.2, "two thirds of the clock: slower (" + copy.latencyMs() + " vs " + orig.latencyMs() + ")");
+        assertTrue(copy.errorBandPct() >= orig.errorBandPct(), "no published figures of its own: a band at least as wide");
+    }
 }
