@@ -37,7 +37,7 @@ class CalibrationTest {
     }
 
     @Test
-    void leaveOneOutErrorPerDeviceClass() {
+    void leaveOneOutErrorPerDeviceClass() throws Exception {
         List<Calibration.Check> checks = cal.leaveOneOut();
         assertEquals(cal.rows().size(), checks.size(), "every row is predicted from the others");
         StringBuilder table = new StringBuilder();
@@ -54,6 +54,7 @@ class CalibrationTest {
             byClass.computeIfAbsent(r.device().resourceClass(), k -> new ArrayList<>()).add(c.errorPct());
             assertTrue(c.predictedMs() > 0 && Double.isFinite(c.predictedMs()), r.key());
         }
+        int classStart = table.length();
         table.append("\n| class | rows | median error | worst error |\n|---|---:|---:|---:|\n");
         for (Map.Entry<ResourceClass, List<Double>> e : byClass.entrySet()) {
             List<Double> v = new ArrayList<>(e.getValue());
@@ -61,6 +62,7 @@ class CalibrationTest {
             double median = v.size() % 2 == 1 ? v.get(v.size() / 2) : (v.get(v.size() / 2 - 1) + v.get(v.size() / 2)) / 2;
             table.append(String.format(Locale.ROOT, "| %s | %d | %.0f%% | %.0f%% |%n", e.getKey().id(), v.size(), median, v.get(v.size() - 1)));
         }
+        String classTable = table.substring(classStart).trim();
         table.append("\n| level |");
         for (ResourceClass c : ResourceClass.values()) {
             table.append(" ").append(c.id()).append(" |");
@@ -74,6 +76,12 @@ class CalibrationTest {
             table.append("\n");
         }
         System.out.println(table);
+        String doc = java.nio.file.Files.readString(dev.edgefit.common.AppPaths.resolve("docs/estimator.md"));
+        int a = doc.indexOf("<!-- class-table -->");
+        int b = doc.indexOf("<!-- /class-table -->");
+        assertTrue(a >= 0 && b > a, "docs/estimator.md marks its class table");
+        assertEquals(classTable, doc.substring(a + "<!-- class-table -->".length(), b).trim(),
+                "docs/estimator.md states the error this calibration has; paste the table printed above");
         assertFalse(byClass.isEmpty());
         double previous = 0;
         for (Calibration.Level l : Calibration.Level.values()) {
