@@ -71,6 +71,7 @@ final class DevicesCommand implements Callable<Integer> {
         j.put("runtimeDetails", d.runtimes());
         j.put("measurements", d.measurements());
         j.put("formats", d.formats());
+        j.put("connectivity", d.connectivity());
         j.put("defaultConstraints", d.defaultConstraints());
         j.put("sources", d.sources());
         j.put("notes", d.notes());

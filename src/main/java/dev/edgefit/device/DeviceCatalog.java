@@ -71,6 +71,7 @@ import java.util.TreeMap;
  *     vectorized: false                      #   kernels without SIMD (TFLM reference): 1 MAC/cycle/thread
  *     source: "..."                          #   required for a mapping
  * formats: [tflite, onnx, ort]               # optional
+ * connectivity: [wifi, bluetooth, ethernet]  # optional
  * defaultConstraints:                        # optional; each limit optional
  *   maxModelBytes: 1GiB
  *   maxRamBytes: 2GiB
@@ -82,7 +83,7 @@ import java.util.TreeMap;
  * </pre>
  * Required sources: {@code ramBytes}, {@code storageBytes}, {@code cpu.cores}, {@code cpu.clockMhz}, and
  * for each optional figure that is present: {@code externalRamBytes}, {@code memoryBandwidthGBs},
- * {@code typicalPowerW}, {@code peakPowerW}, {@code cpu.clusters}, {@code cpu.macsPerCycle}. A measurement
+ * {@code typicalPowerW}, {@code peakPowerW}, {@code cpu.clusters}, {@code cpu.macsPerCycle}, {@code connectivity}. A measurement
  * names one of the profile's runtimes and a model of {@link ReferenceWorkloads}. Sizes in text use
  * {@link Constraints#parseBytes}: {@code MB} is 10^6 bytes and {@code MiB} is 2^20. Unknown fields are
  * reported, so that a misspelt figure is never silently dropped.
@@ -97,7 +98,7 @@ public final class DeviceCatalog {
 
     private static final Set<String> TOP_FIELDS = Set.of("name", "platform", "notes", "cpu", "ramBytes",
             "externalRamBytes", "storageBytes", "memoryBandwidthGBs", "typicalPowerW", "peakPowerW",
-            "accelerators", "runtimes", "formats", "defaultConstraints", "sources", "measurements");
+            "accelerators", "runtimes", "formats", "defaultConstraints", "sources", "measurements", "connectivity");
     private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters", "macsPerCycle");
     private static final Set<String> RUNTIME_FIELDS = Set.of("id", "target", "threads", "precisions", "ops", "fallback",
             "weightsIn", "ramOverheadBytes", "opOverheadUs", "source", "vectorized");
@@ -112,7 +113,7 @@ public final class DeviceCatalog {
     /** Every key a sources map may hold. */
     static final Set<String> SOURCE_KEYS = Set.of("name", "platform", "ramBytes", "externalRamBytes", "storageBytes",
             "memoryBandwidthGBs", "typicalPowerW", "peakPowerW", "cpu.arch", "cpu.model", "cpu.cores", "cpu.clockMhz",
-            "cpu.simd", "cpu.clusters", "cpu.macsPerCycle", "runtimes", "formats", "defaultConstraints");
+            "cpu.simd", "cpu.clusters", "cpu.macsPerCycle", "runtimes", "formats", "defaultConstraints", "connectivity");
 
     private final Path directory;
     private final List<DeviceProfile> profiles;
@@ -312,6 +313,9 @@ public final class DeviceCatalog {
         if (!p.formats().isEmpty()) {
             m.put("formats", p.formats());
         }
+        if (!p.connectivity().isEmpty()) {
+            m.put("connectivity", p.connectivity());
+        }
         Constraints c = p.defaultConstraints();
         if (!c.isEmpty()) {
             Map<String, Object> cm = new LinkedHashMap<>();
@@ -449,6 +453,7 @@ public final class DeviceCatalog {
             List<Accelerator> accelerators = accelerators(root.get("accelerators"));
             List<DeviceProfile.Runtime> runtimes = runtimes(root.get("runtimes"), cpu, accelerators);
             List<String> formats = strings(root, "formats");
+            List<String> connectivity = strings(root, "connectivity");
             List<DeviceProfile.Measurement> measurements = measurements(root.get("measurements"), runtimes);
             Constraints constraints = constraints(root.get("defaultConstraints"), ram, externalRam, storage);
             Map<String, String> sources = sources(root.get("sources"));
@@ -484,6 +489,9 @@ public final class DeviceCatalog {
                 if (cpu != null && !cpu.macsPerCycle().isEmpty()) {
                     needed.add("cpu.macsPerCycle");
                 }
+                if (!connectivity.isEmpty()) {
+                    needed.add("connectivity");
+                }
                 for (String k : needed) {
                     if (!sources.containsKey(k)) {
                         problem(k + " has no source: add sources." + k + " naming the datasheet or vendor page it comes from");
@@ -495,7 +503,7 @@ public final class DeviceCatalog {
             }
             try {
                 return new DeviceProfile(idOf(file), name, platform, cpu, ram, externalRam, storage, accelerators,
-                        bandwidth, typicalW, peakW, runtimes, formats, constraints, sources, notes, measurements);
+                        bandwidth, typicalW, peakW, runtimes, formats, constraints, sources, notes, measurements, connectivity);
             } catch (RuntimeException e) {
                 problem("could not be built (" + e.getMessage() + ")");
                 return null;

@@ -39,6 +39,8 @@ import java.util.Objects;
  * @param notes              optional free text: which variant was chosen and why
  * @param measurements       published latencies of reference models on this device, each with its source;
  *                           the estimator's calibration data
+ * @param connectivity       links the device has, e.g. {@code wifi}, {@code bluetooth}, {@code ethernet}, {@code usb},
+ *                           {@code cellular}; empty when not given
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"id", "name", "platform", "resourceClass"})
@@ -46,7 +48,7 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
                             long storageBytes, List<Accelerator> accelerators, Double memoryBandwidthGBs,
                             Double typicalPowerW, Double peakPowerW, List<Runtime> runtimes, List<String> formats,
                             Constraints defaultConstraints, Map<String, String> sources, String notes,
-                            List<Measurement> measurements) {
+                            List<Measurement> measurements, List<String> connectivity) {
 
     public DeviceProfile {
         Objects.requireNonNull(id, "id");
@@ -59,6 +61,16 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
         defaultConstraints = defaultConstraints == null ? Constraints.NONE : defaultConstraints;
         sources = sources == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(sources));
         measurements = measurements == null ? List.of() : List.copyOf(measurements);
+        connectivity = connectivity == null ? List.of() : List.copyOf(connectivity);
+    }
+
+    /** A profile without connectivity figures. */
+    public DeviceProfile(String id, String name, Platform platform, Cpu cpu, long ramBytes, Long externalRamBytes, long storageBytes,
+                         List<Accelerator> accelerators, Double memoryBandwidthGBs, Double typicalPowerW, Double peakPowerW,
+                         List<Runtime> runtimes, List<String> formats, Constraints defaultConstraints, Map<String, String> sources,
+                         String notes, List<Measurement> measurements) {
+        this(id, name, platform, cpu, ramBytes, externalRamBytes, storageBytes, accelerators, memoryBandwidthGBs, typicalPowerW,
+                peakPowerW, runtimes, formats, defaultConstraints, sources, notes, measurements, List.of());
     }
 
     /** The ids of {@link #runtimes()}, in file order. */

@@ -162,7 +162,7 @@ final class ProfileEditor extends GridPane {
         DeviceProfile p = new DeviceProfile(pid, name.getText().trim(), Objects.requireNonNull(platform.getValue()), cpu, ramBytes,
                 base == null ? null : base.externalRamBytes(), storageBytes, base == null ? List.of() : base.accelerators(), bw, watts,
                 base == null ? null : base.peakPowerW(), rts, list(formats.getText()), c, sources, base == null ? null : base.notes(),
-                base == null || copy ? List.of() : base.measurements());
+                base == null || copy ? List.of() : base.measurements(), base == null ? List.of() : base.connectivity());
         // A figure that differs from the base (or is new) takes the user's source.
         Map<String, Object> now = figures(p);
         Map<String, Object> before = base == null ? Map.of() : figures(base);
@@ -176,7 +176,7 @@ final class ProfileEditor extends GridPane {
         }
         return new DeviceProfile(p.id(), p.name(), p.platform(), p.cpu(), p.ramBytes(), p.externalRamBytes(), p.storageBytes(), p.accelerators(),
                 p.memoryBandwidthGBs(), p.typicalPowerW(), p.peakPowerW(), p.runtimes(), p.formats(), p.defaultConstraints(), sources, p.notes(),
-                p.measurements());
+                p.measurements(), p.connectivity());
     }
 
     /** Writes the profile into the user's folder and reads it back through the catalog's checks. */

@@ -63,6 +63,8 @@ class DeviceCatalogTest {
         assertEquals(8.0, p.cpu().macsPerCycle().get("fp32"));
         assertEquals(1, p.measurements().size());
         assertEquals(26.4, p.measurements().get(0).latencyMs());
+        assertEquals(List.of("wifi", "bluetooth", "ethernet", "usb"), p.connectivity());
+        assertTrue(p.source("connectivity").contains("Gigabit Ethernet"));
         assertEquals(1, p.accelerators().size());
         assertEquals(AcceleratorKind.GPU, p.accelerators().get(0).kind());
         assertTrue(p.accelerators().get(0).peakGops().isEmpty(), "no GPU throughput is published");
