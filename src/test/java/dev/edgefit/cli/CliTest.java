@@ -245,8 +245,8 @@ class CliTest {
         assertTrue(Files.isDirectory(dir), "device-profiles/");
         List<String> files = new ArrayList<>();
         try (var s = Files.list(dir)) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml") || n.endsWith(".yml")).sorted()
-                    .forEach(n -> files.add(n.substring(0, n.lastIndexOf('.'))));
+            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml") || n.endsWith(".yml"))
+                    .map(n -> n.substring(0, n.lastIndexOf('.'))).sorted().forEach(files::add);
         }
         CliRun r = run("devices", "--json");
         JsonNode d = r.json();
