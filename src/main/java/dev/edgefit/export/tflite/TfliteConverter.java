@@ -1403,12 +1403,19 @@ public final class TfliteConverter {
         if (x.rank() != 4) {
             throw unsupported(n, "only 2-D global pooling is converted");
         }
-        boolean max = n.getOpType().equals("GlobalMaxPool");
         int in = asLayout(x, Layouts.NCHW_TO_NHWC);
         String outName = n.getOutput(0);
-        int out = actLike(outName, tfShape(shapeOf(outName), Layouts.NCHW_TO_NHWC), in);
-        op(max ? Op.MAX_POOL_2D : Op.AVERAGE_POOL_2D, new int[] {in}, new int[] {out},
-                TfliteOptions.pool(TfliteSchema.PADDING_VALID, 1, 1, (int) x.shape[3], (int) x.shape[2], TfliteSchema.ACT_NONE));
+        int[] shape = tfShape(shapeOf(outName), Layouts.NCHW_TO_NHWC);
+        if (n.getOpType().equals("GlobalMaxPool")) {
+            int out = actLike(outName, shape, in);
+            op(Op.MAX_POOL_2D, new int[] {in}, new int[] {out},
+                    TfliteOptions.pool(TfliteSchema.PADDING_VALID, 1, 1, (int) x.shape[3], (int) x.shape[2], TfliteSchema.ACT_NONE));
+            define(outName, Layouts.NCHW_TO_NHWC.clone(), out);
+            return;
+        }
+        // MEAN over H and W: unlike int8 AVERAGE_POOL_2D it may give its output a finer scale than its input's
+        int out = act(outName, shape, outQuant(outName));
+        op(Op.MEAN, new int[] {in, int32Const(outName + "_axes", new int[] {1, 2}, new int[] {2})}, new int[] {out}, TfliteOptions.reducer(true));
         define(outName, Layouts.NCHW_TO_NHWC.clone(), out);
     }
 
