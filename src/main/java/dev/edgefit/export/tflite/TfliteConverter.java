@@ -1210,7 +1210,7 @@ public final class TfliteConverter {
         long[] os = shapeOf(outName);
         boolean withC = c != null;
         String mmName = withC ? outName + "_matmul" : outName;
-        int mm = act(mmName, tfShape(os, identity(os.length)), withC ? outQuant(outName) : outQuant(outName));
+        int mm = act(mmName, tfShape(os, identity(os.length)), outQuant(outName));
         op(Op.BATCH_MATMUL, new int[] {ta, tb}, new int[] {mm}, TfliteOptions.batchMatMul(false, adjY));
         if (withC) {
             Val cv = c;
@@ -1445,7 +1445,8 @@ public final class TfliteConverter {
         hv.constF = shift;
         String outName = n.getOutput(0);
         int[] shape = w.tensor(x.tensor).shape();
-        int mid = act(outName + "_scaled", shape, int8 ? rangeQuant(scaledRange(x, scale, shift, false)[0], scaledRange(x, scale, shift, false)[1]) : null);
+        float[] scaled = int8 ? scaledRange(x, scale) : null;
+        int mid = act(outName + "_scaled", shape, int8 ? rangeQuant(scaled[0], scaled[1]) : null);
         op(Op.MUL, new int[] {x.tensor, operand(sv, x.perm, null)}, new int[] {mid}, TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
         Tail t = tail(outName, false);
         int out = act(t.value(), shape, outQuant(t.value()));
@@ -1454,7 +1455,7 @@ public final class TfliteConverter {
     }
 
     /** The range of x * scale (over all channels) for the intermediate of a BatchNormalization. */
-    private float[] scaledRange(Val x, float[] scale, float[] shift, boolean unused) {
+    private float[] scaledRange(Val x, float[] scale) {
         float[] r = ranges.get(x.name);
         float lo = 0;
         float hi = 0;
@@ -1515,7 +1516,6 @@ public final class TfliteConverter {
             }
         }
         int in;
-        int[] cur = x.featurePerm != null ? identity(2) : x.perm;
         if (x.featurePerm == null && pureReshape(tfShape(x.shape, x.perm), tfPermToIdentity(x.perm))) {
             in = x.tensor;   // the data is already in ONNX order
         } else {
