@@ -186,6 +186,19 @@ class TfliteExportTest {
     }
 
     @Test
+    void anInt8StaticSnapshotKeepsItsOwnCalibrationInFullIntegerTflite() throws Exception {
+        dev.edgefit.compress.Int8Static t = new dev.edgefit.compress.Int8Static();
+        ModelSnapshot qdq = t.apply(model, dev.edgefit.compress.Params.of(t, Map.of("samples", 100)),
+                new dev.edgefit.compress.TechniqueContext(Progress.NONE, data));
+        ExportResult r = ExportService.export(new ExportService.Request(qdq, src, TestModels.tempDir("export-qdq"), EnumSet.of(ExportFormat.TFLITE_INT8),
+                data, 500, null, false, Map.of("steps", "int8-static")), Progress.NONE);
+        Artifact a = r.artifacts().get(0);
+        System.out.println(figures(a) + "  (from the int8-static snapshot)");
+        assertTrue(a.verification().top1Agreement() >= 0.98, a.verification().toString());
+        assertTrue(a.details().get("notes").toString().contains("taken from the model's QuantizeLinear nodes"), a.details().get("notes").toString());
+    }
+
+    @Test
     void coreMlIsRefusedWithWhatToShipInstead() {
         EdgeFitException e = assertThrows(EdgeFitException.class, () -> ExportFormat.parse("coreml"));
         assertEquals(EdgeFitException.Kind.BAD_PARAMETER, e.kind());
