@@ -1,11 +1,14 @@
 package dev.edgefit.cli;
 
+import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.device.DeviceCatalog;
+import dev.edgefit.device.DeviceProfile;
 import dev.edgefit.export.Artifact;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.ExportService;
 import dev.edgefit.model.ModelSnapshot;
-import dev.edgefit.model.OnnxModels;
+import dev.edgefit.export.tflite.TflitePrecision;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,14 +31,22 @@ final class ExportCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(paramLabel = "MODEL")
     Path model;
-    @Option(names = "--format", required = true, split = ",", paramLabel = "onnx|ort", description = "One or more formats, comma separated.")
+    @Option(names = "--format", required = true, split = ",", paramLabel = "FORMAT",
+            description = "One or more of onnx, ort, tflite, tflite-fp16, tflite-int8-weights, tflite-int8, tflite-micro, tensorrt-bundle; comma separated.")
     List<String> formats;
+    @Option(names = "--precision", split = ",", paramLabel = "fp32|fp16|int8-weights|int8",
+            description = "For --format tflite: the precision(s) to write (default fp32); tflite-int8 is the same as tflite with int8.")
+    List<String> precisions;
     @Option(names = "--out", required = true, paramLabel = "DIR")
     Path out;
-    @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Verification inputs (labelled data also gives each artifact's accuracy).")
+    @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Verification and calibration inputs (labelled data also gives each artifact's accuracy).")
     Path data;
     @Option(names = "--samples", defaultValue = "64", description = "Inputs compared per artifact.")
     int samples;
+    @Option(names = "--calibration-samples", defaultValue = "200", description = "Samples calibrating full-integer TFLite, TFLite Micro and the TensorRT bundle.")
+    int calibrationSamples;
+    @Option(names = "--device", paramLabel = "ID", description = "Target device id (see 'edgefit devices'): recorded in the manifest; TFLite Micro checks its flash and RAM.")
+    String device;
     @Option(names = "--overwrite", description = "Replace files of an earlier export in DIR.")
     boolean overwrite;
     @Option(names = "--json")
@@ -43,13 +54,34 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelSnapshot m = OnnxModels.load(model);
-        EnumSet<ExportFormat> fs = EnumSet.noneOf(ExportFormat.class);
-        formats.forEach(f -> fs.add(ExportFormat.parse(f)));
+        ModelSnapshot m = Cli.load(model);
+        EnumSet<ExportFormat> fs = formats(formats, precisions);
+        if (samples < 1 || calibrationSamples < 1) {
+            throw EdgeFitException.badParameter("--samples and --calibration-samples must be at least 1.");
+        }
+        DeviceProfile dev = null;
+        if (device != null) {
+            DeviceCatalog c = DeviceCatalog.bundled();
+            dev = c.find(device).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + device + "'; known: "
+                    + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
+        }
         ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, Cli.data(data, m), samples, null, overwrite,
-                Map.of("source", model.getFileName().toString())), Cli.progress(spec));
+                Map.of("source", model.getFileName().toString()), dev, calibrationSamples), Cli.progress(spec));
         print(spec, r, json);
         return 0;
+    }
+
+    /** The formats asked for, with --precision turning tflite into one TFLite format per precision. */
+    static EnumSet<ExportFormat> formats(List<String> formats, List<String> precisions) {
+        EnumSet<ExportFormat> fs = EnumSet.noneOf(ExportFormat.class);
+        formats.forEach(f -> fs.add(ExportFormat.parse(f)));
+        if (precisions != null && !precisions.isEmpty()) {
+            if (!fs.remove(ExportFormat.TFLITE)) {
+                throw EdgeFitException.badParameter("--precision applies to --format tflite; add tflite to --format or leave --precision out.");
+            }
+            precisions.forEach(p -> fs.add(ExportFormat.tflite(TflitePrecision.parse(p))));
+        }
+        return fs;
     }
 
     static Map<String, Object> json(ExportResult r) {
@@ -75,7 +107,14 @@ final class ExportCommand implements Callable<Integer> {
                     a.path(), a.format(), a.precision(), a.bytes(), a.sha256(), v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(),
                     v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", v.accuracy() * 100), v.passed() ? "ok" : v.note());
         }
+        for (Artifact a : r.artifacts()) {
+            if (a.details() != null && a.details().get("arenaEstimateBytes") != null) {
+                o.printf(Locale.ROOT, "%s: tensor arena about %,d bytes (estimate), register %s%n    %s%n", a.path().getFileName(),
+                        ((Number) a.details().get("arenaEstimateBytes")).longValue(), a.details().get("resolvers"), a.details().get("fit"));
+            }
+        }
         o.println("manifest " + r.manifest());
+        o.println("not produced: " + ExportFormat.COREML_NOTE);
         o.flush();
     }
 }

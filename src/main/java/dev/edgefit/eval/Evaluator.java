@@ -69,10 +69,14 @@ public final class Evaluator {
         }
     }
 
-    /** Top-1 accuracy over the first n samples, in batches when the model's batch axis is dynamic. */
-    static double accuracy(Runner runner, Inputs inputs, int n, Progress progress) {
+    /**
+     * Top-1 accuracy over the first n samples of the inputs' labelled data, in batches when both the source model's
+     * and the runner's batch axis are dynamic (a TFLite file has batch 1).
+     */
+    public static double accuracy(Runner runner, Inputs inputs, int n, Progress progress) {
         Dataset d = inputs.data;
-        int batch = inputs.batchable ? MAX_BATCH : 1;
+        boolean runnerBatches = runner.inputs().isEmpty() || runner.inputs().get(0).shape().length == 0 || runner.inputs().get(0).shape()[0] < 0;
+        int batch = inputs.batchable && runnerBatches ? MAX_BATCH : 1;
         int correct = 0;
         for (int start = 0; start < n; start += batch) {
             progress.checkCancelled();

@@ -4,8 +4,16 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** One exported file: its format, precision, size on disk, SHA-256 and verification. */
-public record Artifact(Path path, String format, String precision, long bytes, String sha256, Verification verification) {
+/**
+ * One exported file: its format, precision, size on disk, SHA-256 and verification; details holds what the format
+ * adds (a TFLite file's inputs, outputs and quantization, a TFLite Micro arena estimate), or is null.
+ */
+public record Artifact(Path path, String format, String precision, long bytes, String sha256, Verification verification,
+                       Map<String, Object> details) {
+
+    public Artifact(Path path, String format, String precision, long bytes, String sha256, Verification verification) {
+        this(path, format, precision, bytes, sha256, verification, null);
+    }
 
     /** The artifact as manifests, reports and the CLI print it; the path relative to {@code base} (or as is if null). */
     public Map<String, Object> describe(Path base) {
@@ -16,6 +24,9 @@ public record Artifact(Path path, String format, String precision, long bytes, S
         e.put("bytes", bytes);
         e.put("sha256", sha256);
         e.put("verification", verification);
+        if (details != null) {
+            e.put("details", details);
+        }
         return e;
     }
 }

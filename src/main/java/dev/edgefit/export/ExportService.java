@@ -5,6 +5,11 @@ import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.common.Json;
 import dev.edgefit.common.Progress;
 import dev.edgefit.data.Dataset;
+import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.export.tflite.MicroSource;
+import dev.edgefit.export.tflite.TfliteConverter;
+import dev.edgefit.export.tflite.TflitePrecision;
+import dev.edgefit.runtime.TfliteRunner;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Fidelity;
@@ -31,23 +36,42 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes a snapshot as deployable artifacts. Every artifact is written atomically, reloaded from disk, run in ONNX
- * Runtime and compared with the source model on the same inputs before it is reported; a manifest with the SHA-256
- * of every file closes the export.
+ * Writes a snapshot as deployable artifacts. Every artifact is written atomically, reloaded from disk, run in a real
+ * runtime (ONNX Runtime for ONNX/ORT and the TensorRT bundle's models, TensorFlow Lite for TFLite files and the bytes
+ * of the TFLite Micro source) and compared with the source model on the same inputs before it is reported; a manifest
+ * with the SHA-256 of every file and a README for the device team close the export.
  */
 public final class ExportService {
     public static final double AGREEMENT_THRESHOLD = 0.98;
+    public static final int DEFAULT_CALIBRATION_SAMPLES = 200;
 
     private ExportService() {
     }
 
     /**
-     * @param snapshot   what to ship
-     * @param source     the user's model file: the reference the artifacts are verified against (read only)
-     * @param data       labelled or unlabelled verification data; null for inputs generated from the signature
+     * @param snapshot           what to ship
+     * @param source             the user's model file: the reference the artifacts are verified against (read only)
+     * @param data               labelled or unlabelled verification data; null for inputs generated from the signature
+     * @param device             the target device, for the manifest and TFLite Micro's flash/RAM fit; may be null
+     * @param calibrationSamples samples calibrating full-integer TFLite and the TensorRT bundle
      */
     public record Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
-                          RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe) {
+                          RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
+                          int calibrationSamples) {
+        public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
+                       RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe) {
+            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, null, DEFAULT_CALIBRATION_SAMPLES);
+        }
+    }
+
+    /** The files a format writes, relative to the export folder. */
+    static List<String> files(ExportFormat f) {
+        return switch (f) {
+            case TFLITE_MICRO -> List.of("micro/model.tflite", "micro/model_data.cc", "micro/model_data.h");
+            case TENSORRT_BUNDLE -> List.of("tensorrt/model.onnx", "tensorrt/model_qdq.onnx", "tensorrt/calibration.cache",
+                    "tensorrt/build.sh", "tensorrt/README.md");
+            default -> List.of(f.fileName());
+        };
     }
 
     public static ExportResult export(Request req, Progress progress) {
@@ -56,15 +80,16 @@ public final class ExportService {
             throw EdgeFitException.badParameter("Choose at least one export format.");
         }
         List<Path> targets = new ArrayList<>();
-        req.formats().forEach(f -> targets.add(dir.resolve(f.fileName())));
+        req.formats().forEach(f -> files(f).forEach(n -> targets.add(dir.resolve(n))));
         targets.add(dir.resolve("manifest.json"));
+        targets.add(dir.resolve("README.md"));
         Path src = req.source().toAbsolutePath().normalize();
         for (Path t : targets) {
             if (t.normalize().equals(src)) {
                 throw EdgeFitException.badParameter(dir + " holds the source model " + src.getFileName() + "; export into another folder.");
             }
             if (Files.exists(t) && !req.overwrite()) {
-                throw new EdgeFitException(EdgeFitException.Kind.IO, dir + " already contains " + t.getFileName()
+                throw new EdgeFitException(EdgeFitException.Kind.IO, dir + " already contains " + dir.relativize(t)
                         + "; choose an empty folder or allow overwrite.");
             }
         }
@@ -76,30 +101,44 @@ public final class ExportService {
         List<Artifact> artifacts = new ArrayList<>();
         Path onnx = dir.resolve(ExportFormat.ONNX.fileName());
         boolean onnxWanted = req.formats().contains(ExportFormat.ONNX);
+        boolean ortWanted = req.formats().contains(ExportFormat.ORT);
         Path onnxFile = onnxWanted ? onnx : tempOnnx(dir);
-        OnnxModels.save(req.snapshot(), onnxFile);
+        if (onnxWanted || ortWanted) {
+            OnnxModels.save(req.snapshot(), onnxFile);
+        }
+        Context ctx = new Context(req, src);
         int i = 0;
         try {
-            for (ExportFormat f : List.of(ExportFormat.ONNX, ExportFormat.ORT)) {
+            for (ExportFormat f : ExportFormat.values()) {
                 if (!req.formats().contains(f)) {
                     continue;
                 }
                 progress.checkCancelled();
                 Progress slice = progress.slice((double) i / req.formats().size(), (double) ++i / req.formats().size());
-                Path file = dir.resolve(f.fileName());
-                if (f == ExportFormat.ORT) {
-                    RunnerOptions.OptLevel level = req.ortLevel() == null ? RunnerOptions.OptLevel.BASIC : req.ortLevel();
-                    Path tmp = dir.resolve("." + f.fileName() + ".tmp");
-                    OrtRunner.writeOptimized(onnxFile, tmp, level, true);
-                    try {
-                        AtomicFiles.moveIntoPlace(tmp, file);
-                    } catch (IOException e) {
-                        throw EdgeFitException.io(file, "could not be written (" + e.getMessage() + ").", e);
+                switch (f) {
+                    case ONNX, ORT -> {
+                        Path file = dir.resolve(f.fileName());
+                        if (f == ExportFormat.ORT) {
+                            RunnerOptions.OptLevel level = req.ortLevel() == null ? RunnerOptions.OptLevel.BASIC : req.ortLevel();
+                            Path tmp = dir.resolve("." + f.fileName() + ".tmp");
+                            OrtRunner.writeOptimized(onnxFile, tmp, level, true);
+                            try {
+                                AtomicFiles.moveIntoPlace(tmp, file);
+                            } catch (IOException e) {
+                                throw EdgeFitException.io(file, "could not be written (" + e.getMessage() + ").", e);
+                            }
+                        }
+                        slice.update(0.3, "Verifying " + f.fileName());
+                        Verification v;
+                        try (Runner a = new OrtRunner(file, RunnerOptions.DEFAULT)) {
+                            v = verify(a, ctx, slice.slice(0.3, 1));
+                        }
+                        artifacts.add(new Artifact(file, f.id(), Precision.of(req.snapshot()), size(file), sha256(file), v));
                     }
+                    case TFLITE, TFLITE_FP16, TFLITE_INT8_WEIGHTS, TFLITE_INT8 -> artifacts.add(tflite(f, dir, ctx, slice));
+                    case TFLITE_MICRO -> artifacts.add(micro(dir, ctx, slice));
+                    case TENSORRT_BUNDLE -> artifacts.addAll(tensorRt(dir, ctx, slice));
                 }
-                slice.update(0.3, "Verifying " + f.fileName());
-                Verification v = verify(file, src, req, slice.slice(0.3, 1));
-                artifacts.add(new Artifact(file, f.id(), Precision.of(req.snapshot()), size(file), sha256(file), v));
             }
         } finally {
             if (!onnxWanted) {
@@ -111,37 +150,170 @@ public final class ExportService {
             }
         }
         Path manifest = dir.resolve("manifest.json");
-        AtomicFiles.writeString(manifest, Json.write(manifest(req, src, artifacts)));
+        AtomicFiles.writeString(manifest, Json.write(manifest(req, src, dir, artifacts)));
+        AtomicFiles.writeString(dir.resolve("README.md"), ModelCard.write(req, src, dir, artifacts));
         progress.update(1, "Exported " + artifacts.size() + " artifacts to " + dir);
         return new ExportResult(dir, artifacts, manifest);
+    }
+
+    /** What the formats of one export share: the calibration inputs (computed once) and the source's accuracy. */
+    static final class Context {
+        final Request req;
+        final Path source;
+        private List<Map<String, Tensor>> calibration;
+        private Double sourceAccuracy;
+        private boolean sourceAccuracyDone;
+
+        Context(Request req, Path source) {
+            this.req = req;
+            this.source = source;
+        }
+
+        List<Map<String, Tensor>> calibration() {
+            if (calibration == null) {
+                EvalConfig cfg = EvalConfig.defaults().withData(req.data());
+                calibration = new Evaluator.Inputs(req.snapshot(), cfg).samples(Math.max(1, req.calibrationSamples()));
+            }
+            return calibration;
+        }
     }
 
     private static Path tempOnnx(Path dir) {
         return dir.resolve(".model.onnx.tmp");
     }
 
-    /** Runs the artifact from disk and the source on the same inputs. */
-    static Verification verify(Path artifact, Path source, Request req, Progress progress) {
+    private static void writeAtomically(Path file, byte[] bytes) {
+        AtomicFiles.write(file, bytes);
+    }
+
+    private static Artifact tflite(ExportFormat f, Path dir, Context ctx, Progress progress) {
+        TflitePrecision p = f.tflitePrecision();
+        TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
+                new TfliteConverter.Options(p, false, p == TflitePrecision.INT8 ? ctx.calibration() : List.of()), progress.slice(0, 0.4));
+        Path file = dir.resolve(f.fileName());
+        writeAtomically(file, r.bytes());
+        progress.update(0.4, "Verifying " + f.fileName());
+        Verification v;
+        try (TfliteRunner a = new TfliteRunner(file, r.inputPerms(), 1)) {
+            v = verify(a, ctx, progress.slice(0.4, 1));
+        }
+        return new Artifact(file, f.id(), p.id(), size(file), sha256(file), v, tfliteDetails(r));
+    }
+
+    static Map<String, Object> tfliteDetails(TfliteConverter.Result r) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("precision", r.precision().description());
+        d.put("io", r.precision() == TflitePrecision.INT8 ? (r.int8Io() ? "int8 input and output (scale and zero point below)"
+                : "float32 input and output; QUANTIZE and DEQUANTIZE inside the model") : "float32 input and output");
+        d.put("inputs", r.inputs().stream().map(TfliteConverter.Io::describe).toList());
+        d.put("outputs", r.outputs().stream().map(TfliteConverter.Io::describe).toList());
+        d.put("operators", r.operators().stream().map(Enum::name).toList());
+        if (r.calibrationSamples() > 0) {
+            d.put("calibrationSamples", r.calibrationSamples());
+        }
+        d.put("runtime", "TensorFlow Lite 2.21 or later (operator versions are written as 1)");
+        d.put("notes", r.notes());
+        return d;
+    }
+
+    private static Artifact micro(Path dir, Context ctx, Progress progress) {
+        TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
+                new TfliteConverter.Options(TflitePrecision.INT8, true, ctx.calibration()), progress.slice(0, 0.4));
+        Path micro = dir.resolve("micro");
+        Path tfl = micro.resolve("model.tflite");
+        Path cc = micro.resolve("model_data.cc");
+        Path h = micro.resolve("model_data.h");
+        writeAtomically(tfl, r.bytes());
+        MicroSource.Plan plan = MicroSource.plan(r.model());
+        String name = ctx.source.getFileName().toString();
+        AtomicFiles.writeString(h, MicroSource.header(plan, name, r.bytes().length, r));
+        AtomicFiles.writeString(cc, MicroSource.source(r.bytes(), "model_data.h"));
+        try {
+            if (!java.util.Arrays.equals(MicroSource.parseSource(Files.readString(cc)), Files.readAllBytes(tfl))) {
+                throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, cc + ": the array written does not hold the model's bytes.");
+            }
+        } catch (IOException e) {
+            throw EdgeFitException.io(cc, "could not be read back (" + e.getMessage() + ").", e);
+        }
+        progress.update(0.4, "Verifying the TFLite Micro model");
+        Verification v;
+        try (TfliteRunner a = new TfliteRunner(tfl, r.inputPerms(), 1)) {
+            Verification run = verify(a, ctx, progress.slice(0.4, 1));
+            v = new Verification(run.runtime() + ", running the bytes of micro/model_data.cc (TFLM itself is not run here)", run.maxAbsDiff(),
+                    run.meanCosine(), run.top1Agreement(), run.accuracy(), run.samples(), run.passed(), run.note(), run.sourceAccuracy());
+        }
+        Map<String, Object> d = tfliteDetails(r);
+        d.put("modelBytes", r.bytes().length);
+        d.put("files", Map.of("source", "micro/model_data.cc", "header", "micro/model_data.h", "tflite", "micro/model.tflite",
+                "tfliteSha256", sha256(tfl)));
+        d.putAll(plan.describe());
+        DeviceProfile dev = ctx.req.device();
+        d.put("fit", MicroSource.fit(plan, r.bytes().length, dev == null ? null : dev.name(), dev == null ? 0 : dev.storageBytes(),
+                dev == null ? 0 : dev.ramBytes(), dev == null ? null : dev.externalRamBytes()));
+        return new Artifact(cc, ExportFormat.TFLITE_MICRO.id(), "int8 (full integer, int8 input and output)", size(cc), sha256(cc), v, d);
+    }
+
+    private static List<Artifact> tensorRt(Path dir, Context ctx, Progress progress) {
+        Path trt = dir.resolve("tensorrt");
+        try {
+            Files.createDirectories(trt);
+        } catch (IOException e) {
+            throw EdgeFitException.io(trt, "could not be created (" + e.getMessage() + ").", e);
+        }
+        TensorRtBundle.Written w = TensorRtBundle.write(trt, ctx.req.snapshot(), ctx.req.data(), ctx.calibration(), progress.slice(0, 0.5));
+        List<Artifact> out = new ArrayList<>();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("bundle", "tensorrt/: build.sh runs trtexec on the device (engines are not built here)");
+        d.put("calibrationCache", Map.of("file", "tensorrt/calibration.cache", "tensors", w.calibratedTensors(), "header", TensorRtBundle.CACHE_HEADER,
+                "sha256", sha256(w.cache())));
+        d.put("trtexecShapes", TensorRtBundle.shapes(ctx.req.snapshot()));
+        int k = 0;
+        for (Path p : List.of(w.floatModel(), w.qdqModel())) {
+            Verification v;
+            try (Runner a = new OrtRunner(p, RunnerOptions.DEFAULT)) {
+                v = verify(a, ctx, progress.slice(0.5 + 0.25 * k, 0.75 + 0.25 * k));
+            }
+            k++;
+            out.add(new Artifact(p, ExportFormat.TENSORRT_BUNDLE.id(), p == w.qdqModel() ? "int8 static (QDQ, symmetric)" : Precision.of(ctx.req.snapshot()),
+                    size(p), sha256(p), v, d));
+        }
+        AtomicFiles.writeString(w.readme(), TensorRtBundle.readme(ctx.req.snapshot(), w, out));
+        return out;
+    }
+
+    /** Runs the artifact and the source on the same inputs: fidelity, and accuracy of both on labelled data. */
+    static Verification verify(Runner artifact, Context ctx, Progress progress) {
+        Request req = ctx.req;
         EvalConfig cfg = EvalConfig.defaults().withData(req.data()).withFidelitySamples(req.samples());
-        try (Runner a = new OrtRunner(artifact, RunnerOptions.DEFAULT); Runner s = new OrtRunner(source, RunnerOptions.DEFAULT)) {
-            List<Map<String, Tensor>> inputs = new Evaluator.Inputs(source, s, cfg).samples(req.samples());
-            Fidelity f = Evaluator.compare(a, s, inputs, progress.slice(0, 0.5));
+        try (Runner s = new OrtRunner(ctx.source, RunnerOptions.DEFAULT)) {
+            Evaluator.Inputs inputs = new Evaluator.Inputs(ctx.source, s, cfg);
+            Fidelity f = Evaluator.compare(artifact, s, inputs.samples(req.samples()), progress.slice(0, 0.4));
             Double accuracy = null;
             if (req.data() != null && req.data().labelled()) {
-                accuracy = Evaluator.evaluate(artifact, cfg.withRuns(0, 1), progress.slice(0.5, 1)).accuracy();
+                accuracy = Evaluator.accuracy(artifact, inputs, req.data().size(), progress.slice(0.4, 0.8));
+                if (!ctx.sourceAccuracyDone) {
+                    ctx.sourceAccuracy = Evaluator.accuracy(s, inputs, req.data().size(), progress.slice(0.8, 1));
+                    ctx.sourceAccuracyDone = true;
+                }
             }
             boolean passed = f.top1Agreement() >= AGREEMENT_THRESHOLD;
             String note = passed ? "top-1 agreement with the source model is at least " + AGREEMENT_THRESHOLD
                     : String.format(java.util.Locale.ROOT, "FLAGGED: top-1 agreement %.4f with the source model is below %.2f", f.top1Agreement(), AGREEMENT_THRESHOLD);
-            return new Verification(a.runtimeName(), f.maxAbsDiff(), f.meanCosine(), f.top1Agreement(), accuracy, f.samples(), passed, note);
+            return new Verification(artifact.runtimeName(), f.maxAbsDiff(), f.meanCosine(), f.top1Agreement(), accuracy, f.samples(), passed, note,
+                    ctx.sourceAccuracy);
         }
     }
 
-    private static Map<String, Object> manifest(Request req, Path src, List<Artifact> artifacts) {
+    private static Map<String, Object> manifest(Request req, Path src, Path dir, List<Artifact> artifacts) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("edgefit", version());
         m.put("created", Instant.now().toString());
         m.put("source", Map.of("file", src.getFileName().toString(), "bytes", size(src), "sha256", sha256(src)));
+        if (req.device() != null) {
+            m.put("device", Map.of("id", req.device().id(), "name", req.device().name(), "platform", req.device().platform().name().toLowerCase(java.util.Locale.ROOT)));
+        } else {
+            m.put("device", null);
+        }
         m.put("inputs", req.snapshot().inputs().stream().map(TensorSpec::describe).toList());
         m.put("outputs", req.snapshot().outputs().stream().map(TensorSpec::describe).toList());
         if (req.recipe() != null) {
@@ -149,9 +321,10 @@ public final class ExportService {
         }
         List<Map<String, Object>> arts = new ArrayList<>();
         for (Artifact a : artifacts) {
-            arts.add(a.describe(a.path().getParent()));
+            arts.add(a.describe(dir));
         }
         m.put("artifacts", arts);
+        m.put("notProduced", List.of(Map.of("format", "coreml", "reason", ExportFormat.COREML_NOTE)));
         return m;
     }
 

@@ -19,6 +19,7 @@ import dev.edgefit.eval.Metrics;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.ExportService;
+import dev.edgefit.export.tflite.TfliteConverter;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.ModelStats;
 import dev.edgefit.model.OnnxModels;
@@ -124,6 +125,7 @@ public final class Workbench {
     private long modelBytes;
     private Experiment.Task running;
     private boolean exporting;
+    private String exportNotes = "";
     private int opening;
 
     // views
@@ -784,6 +786,26 @@ public final class Workbench {
         Step cur = ex.current();
         DeviceProfile d = constraints.deviceBox.getValue();
         boolean ow = overwrite;
+        // ONNX and ORT always; the TFLite, TFLite Micro and TensorRT formats the selected device takes, where the step converts
+        EnumSet<ExportFormat> formats = EnumSet.of(ExportFormat.ONNX, ExportFormat.ORT);
+        List<String> notProduced = new java.util.ArrayList<>();
+        if (d != null) {
+            List<String> unsupported = TfliteConverter.unsupportedNodes(cur.snapshot());
+            for (String f : List.of("tflite", "tflite-micro")) {
+                if (d.supportsFormat(f)) {
+                    if (unsupported.isEmpty()) {
+                        formats.addAll(f.equals("tflite") ? List.of(ExportFormat.TFLITE, ExportFormat.TFLITE_INT8) : List.of(ExportFormat.TFLITE_MICRO));
+                    } else {
+                        notProduced.add(f + " (TFLite does not take " + String.join(", ", unsupported.subList(0, Math.min(3, unsupported.size())))
+                                + (unsupported.size() > 3 ? ", …" : "") + ")");
+                    }
+                }
+            }
+            if (d.supportsFormat("tensorrt") || d.supportsFormat("tensorrt-bundle")) {
+                formats.add(ExportFormat.TENSORRT_BUNDLE);
+            }
+        }
+        exportNotes = notProduced.isEmpty() ? "" : " Not produced: " + String.join("; ", notProduced) + ".";
         exporting = true;
         updateControls();
         errorLabel.setText("");
@@ -792,7 +814,7 @@ public final class Workbench {
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
-                        EnumSet.of(ExportFormat.ONNX, ExportFormat.ORT), ex.data(), 64, null, ow, Map.of("step", cur.index())),
+                        formats, ex.data(), 64, null, ow, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES),
                         new Progress() {
                             @Override
                             public void update(double f, String msg) {
@@ -831,9 +853,10 @@ public final class Workbench {
             b.append(String.format(Locale.ROOT, "%s: %s, top-1 agreement with the source %.4f%s%n", a.path().getFileName(),
                     Formats.bytes(a.bytes()), a.verification().top1Agreement(), a.verification().passed() ? "" : " (FLAGGED)"));
         }
-        status.setText("Exported to " + r.dir() + (flagged ? "; an artifact is flagged, see the report." : "."));
+        status.setText("Exported to " + r.dir() + (flagged ? "; an artifact is flagged, see the report." : ".") + exportNotes);
         if (!Boolean.getBoolean(NO_DIALOGS)) {
-            Alert a = new Alert(Alert.AlertType.INFORMATION, b + "\nOpen the report?", ButtonType.YES, ButtonType.NO);
+            Alert a = new Alert(Alert.AlertType.INFORMATION, b + exportNotes + "\n" + ExportFormat.COREML_NOTE + "\n\nOpen the report?",
+                    ButtonType.YES, ButtonType.NO);
             a.initOwner(stage);
             a.setTitle("EdgeFit");
             a.setHeaderText(flagged ? "Exported; verification flagged an artifact" : "Exported and verified");

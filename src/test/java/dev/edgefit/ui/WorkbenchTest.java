@@ -127,12 +127,22 @@ class WorkbenchTest {
         assertTrue(Files.isRegularFile(out.resolve("report.json")));
         assertTrue(Files.isRegularFile(out.resolve("model.ort")));
         assertTrue(Files.isRegularFile(out.resolve("model.onnx")));
+        assertFalse(Files.exists(out.resolve("model.tflite")), "the int8-dynamic step has MatMulInteger, which TFLite export does not take");
+        assertTrue(workbench.status.getText().contains("Not produced: tflite") && workbench.status.getText().contains("MatMulInteger"),
+                workbench.status.getText());
 
         robot.interact(() -> workbench.stepsTable.getSelectionModel().select(1));
         robot.clickOn("#revert-button");
         waitFor("step 1 is reverted and the fit is back on step 0", () -> workbench.stepsTable.getItems().get(1).status() == Step.Status.REVERTED
                 && workbench.experiment().current().index() == 0);
         assertEquals(2, workbench.stepsTable.getItems().size());
+
+        // the float original converts: the Raspberry Pi takes TFLite, so the export adds the float and full-integer files
+        Path out2 = TestModels.tempDir("guiexport-tflite");
+        robot.interact(() -> workbench.exportTo(out2, false));
+        waitFor("export writes the report", () -> Files.isRegularFile(out2.resolve("report.html")) && !workbench.exportButton.isDisabled());
+        assertTrue(Files.isRegularFile(out2.resolve("model.tflite")) && Files.isRegularFile(out2.resolve("model_int8.tflite")));
+        assertFalse(workbench.status.getText().contains("Not produced"), workbench.status.getText());
     }
 
     @Test
