@@ -143,6 +143,7 @@ public final class Workbench {
     final Label hostLabel = new Label("Detecting this machine…");
     final TableView<Step> stepsTable = new TableView<>();
     final SensitivityView sensitivity = new SensitivityView();
+    final WeightsView weights = new WeightsView();
     private final Menu recentMenu = new Menu("Recent files");
     private final MenuItem openDataItem = new MenuItem("Open data…");
     private final MenuItem exportItem = new MenuItem("Export…");
@@ -373,7 +374,9 @@ public final class Workbench {
         VBox.setVgrow(stepsTable, Priority.ALWAYS);
         stepsBox.setPadding(new Insets(6));
 
-        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity));
+        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity),
+                new Tab("Weights", weights));
+        tabs.setId("center-tabs");
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts.node(), tabs);
         split.setOrientation(Orientation.VERTICAL);
@@ -545,6 +548,7 @@ public final class Workbench {
         stepsTable.getItems().clear();
         charts.reset(ds != null && ds.labelled());
         model.showFile(modelPath, bytes, snap, ds);
+        weights.setModel(ex.source());
         remember(modelPath);
         startTask(ex.measureOriginal(), "Measuring the original model");
     }
@@ -642,6 +646,7 @@ public final class Workbench {
             updateControls();
         } else if (e instanceof PipelineEvent.StepReverted || e instanceof PipelineEvent.StepKept) {
             refreshSteps();
+            weights.showStep(experiment.current());
             status.setText(e instanceof PipelineEvent.StepReverted r ? "Step " + r.stepIndex() + " reverted; the next step builds on step "
                     + experiment.current().index() + "." : "Step " + ((PipelineEvent.StepKept) e).stepIndex() + " kept.");
             refreshFit();
@@ -653,6 +658,7 @@ public final class Workbench {
         running = null;
         refreshSteps();
         charts.add(s);
+        weights.showStep(experiment.current());
         Metrics m = s.metrics();
         String quality = m.accuracy() != null ? ", accuracy " + Formats.pct(m.accuracy())
                 : m.fidelity() != null ? String.format(Locale.ROOT, ", cosine %.5f", m.fidelity().meanCosine()) : "";
@@ -851,6 +857,7 @@ public final class Workbench {
             running.cancel();
         }
         worker.shutdownNow();
+        weights.close();
         if (experiment != null) {
             experiment.close();
             deleteTree(experiment.workDir());
