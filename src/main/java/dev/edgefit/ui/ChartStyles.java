@@ -87,6 +87,18 @@ final class ChartStyles {
             }
         });
         DefaultNumericAxis y = new DefaultNumericAxis("weights per bin", null);
+        y.setTickLabelFormatter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Number n) {
+                // counts: whole numbers with thousands separators, never 2.5E3 shown as "3E3"
+                return String.format(Locale.ROOT, "%,.0f", n.doubleValue());
+            }
+
+            @Override
+            public Number fromString(String s) {
+                return Double.parseDouble(s.replace(",", ""));
+            }
+        });
         y.setAutoRanging(false);
         y.setAutoGrowRanging(false);
         y.setMinorTickCount(0);

@@ -130,13 +130,14 @@ final class WeightsView extends VBox {
         if (before == null || layer == null) {
             return;
         }
-        String stepText = s == null || s.index() == 0 ? "the original (step 0)" : "step " + s.index() + " (" + s.displayName() + ")";
-        header.setText("Layer " + layer + ": the original model's weights against " + stepText + "'s, as the runtime computes with them.");
+        String stepText = s == null || s.index() == 0 ? "Step 0 (the original)" : "Step " + s.index() + ", " + s.displayName();
+        header.setText("Blue: the original model; orange: step " + (s == null ? 0 : s.index())
+                + ", the current step. Values as the runtime computes with them, counted in the same bins.");
         ModelSnapshot after = s == null ? before : s.snapshot();
         worker.submit(() -> {
             Result r;
             try {
-                r = count(layer, before, after, stepText);
+                r = count(layer, before, after, "step " + (s == null ? 0 : s.index()));
             } catch (RuntimeException e) {
                 Platform.runLater(() -> {
                     if (g == generation) {
@@ -215,8 +216,8 @@ final class WeightsView extends VBox {
         }
         beforeForm.setText("Original: " + r.beforeWeights().describe() + ".");
         afterForm.setText(r.afterWeights() == null
-                ? capital(stepText) + " has no layer " + r.layer() + " whose weights EdgeFit can read."
-                : capital(stepText) + ": " + r.afterWeights().describe() + ".");
+                ? stepText + " has no layer " + r.layer() + " whose weights EdgeFit can read."
+                : stepText + ": " + r.afterWeights().describe() + ".");
         double lo = r.lo();
         double hi = r.hi();
         double yMax = Math.max(maxCount(r.before()), r.after() == null ? 0 : maxCount(r.after()));
@@ -224,7 +225,4 @@ final class WeightsView extends VBox {
         chart.setTitle(String.format(Locale.ROOT, "Weights of %s (%,d values, %d bins)", r.layer(), r.beforeWeights().values().length, BINS));
     }
 
-    private static String capital(String s) {
-        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
-    }
 }

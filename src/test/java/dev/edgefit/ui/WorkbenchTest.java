@@ -231,7 +231,7 @@ class WorkbenchTest {
             differs |= r.before().get(1, i) != r.after().get(1, i);
         }
         assertTrue(differs, "the two histograms differ");
-        assertTrue(workbench.weights.afterForm.getText().startsWith("Step 1 (int8 dynamic quantization): int8 per-channel (MatMulInteger"),
+        assertTrue(workbench.weights.afterForm.getText().startsWith("Step 1, int8 dynamic quantization: int8 per-channel (MatMulInteger"),
                 workbench.weights.afterForm.getText());
         assertTrue(workbench.weights.beforeForm.getText().startsWith("Original: float"), workbench.weights.beforeForm.getText());
         assertTrue(workbench.weights.chart.legendVisibleProperty().get(), "a legend names the two series");
@@ -247,7 +247,7 @@ class WorkbenchTest {
             WeightsView.Result x = workbench.weights.shown;
             return x != null && x.afterWeights() != null && x.afterWeights().opType().equals("Gemm");
         });
-        assertTrue(workbench.weights.afterForm.getText().startsWith("The original (step 0): float"), workbench.weights.afterForm.getText());
+        assertTrue(workbench.weights.afterForm.getText().startsWith("Step 0 (the original): float"), workbench.weights.afterForm.getText());
     }
 
     /** Keeps a picture of the window for people reviewing the GUI (target/screenshots). */
