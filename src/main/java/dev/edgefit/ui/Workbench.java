@@ -664,10 +664,21 @@ public final class Workbench {
                 : m.fidelity() != null ? String.format(Locale.ROOT, ", cosine %.5f", m.fidelity().meanCosine()) : "";
         status.setText(String.format(Locale.ROOT, "Step %d (%s): %s%s, p50 %s ms on this machine.", s.index(), s.displayName(),
                 Formats.bytes(m.fileBytes()), quality, m.latencyMs() == null ? "n/m" : Formats.ms(m.latencyMs().p50()))
-                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : ""));
+                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : "") + summary(s));
         progress.setProgress(1);
         refreshFit();
         updateControls();
+    }
+
+    /** A technique's own one-line account of the step (e.g. which operators run in float16 here), with a space before it. */
+    private static String summary(Step s) {
+        StringBuilder b = new StringBuilder();
+        s.details().values().forEach(v -> {
+            if (v instanceof Map<?, ?> d && d.get("summary") instanceof String text) {
+                b.append(' ').append(text);
+            }
+        });
+        return b.toString();
     }
 
     private void refreshSteps() {
