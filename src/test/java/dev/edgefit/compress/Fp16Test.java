@@ -35,7 +35,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class Fp16Test {
+public class Fp16Test {
 
     @Test
     void miniLmInFloat16WeightsHalvesTheFileAndKeepsOutputs() throws Exception {
@@ -285,6 +285,37 @@ class Fp16Test {
             float[] y = r.run(Map.of("x", Tensor.of(new float[] {1, 2, 3, 4}, 4))).get("y").floats();
             assertArrayEquals(new float[] {1.5f, 3.5f, 5.5f, 7.5f}, y, 1e-3f);
         }
+    }
+
+    /**
+     * A graph whose values leave float16's range: x times 1e4 times 1e4, by two MatMuls with 1e4 x identity (MatMul has a
+     * float16 kernel here, so ONNX Runtime computes it in float16; for Mul it would compute in float32 and hide the overflow).
+     */
+    public static ModelSnapshot overflowing() {
+        ModelSnapshot src = empty(new long[] {2, 3}, new long[] {2, 3}, 17);
+        GraphBuilder g = new GraphBuilder(src);
+        float[] k = new float[9];
+        k[0] = 1e4f;
+        k[4] = 1e4f;
+        k[8] = 1e4f;
+        String w = g.addInitializer(Tensors.floats("k", new long[] {3, 3}, k));
+        g.add("MatMul", null, "scale1", List.of("x", w), List.of("h"));
+        g.add("MatMul", null, "scale2", List.of("h", w), List.of("y"));
+        return g.build("overflow");
+    }
+
+    @Test
+    void aGraphThatOverflowsFloat16IsRefusedWithOneSentence() {
+        Technique t = TechniqueRegistry.get(Fp16.ID);
+        EdgeFitException e = assertThrows(EdgeFitException.class,
+                () -> t.apply(overflowing(), Params.parse(t, Map.of("mode", "graph")), TechniqueContext.of(Progress.NONE)));
+        assertEquals(EdgeFitException.Kind.NOT_APPLICABLE, e.kind());
+        String m = e.getMessage();
+        assertTrue(m.startsWith("overflow: "), m);
+        assertTrue(m.contains("output y") && m.contains("NaN or infinite") && m.contains("mode=weights"), m);
+        assertEquals(1, m.split("(?<=[.!?])\\s+(?=[A-Z])").length, "one sentence: " + m);
+        // the weights mode stores the same graph without trouble
+        assertNotNull(t.apply(overflowing(), Params.parse(t, Map.of("min-elements", "0")), TechniqueContext.of(Progress.NONE)));
     }
 
     @Test
