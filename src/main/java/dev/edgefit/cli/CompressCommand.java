@@ -165,6 +165,12 @@ final class CompressCommand implements Callable<Integer> {
                     if (s.note() != null) {
                         extra.put("note", s.note());
                     }
+                    // a technique's own one-line account of what it did, e.g. which operators run in float16 here
+                    s.details().forEach((k, v) -> {
+                        if (v instanceof Map<?, ?> d && d.get("summary") instanceof String summary) {
+                            extra.put("summary", summary);
+                        }
+                    });
                     Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(Locale.ROOT), extra, s.metrics());
                 }
                 o.printf(Locale.ROOT, "wrote %s (step %d, %,d bytes)%n", out, last.index(), Files.size(out));

@@ -116,6 +116,38 @@ public final class OrtRunner implements Runner {
         }
     }
 
+    /**
+     * The graph as ONNX Runtime prepares it to run on this machine at {@code level}. Even at NONE this shows its
+     * mandatory changes, such as the Casts to float32 it inserts around float16 nodes for which its CPU provider has
+     * no float16 kernel. ONNX Runtime writes the graph to a scratch file, which is read back and deleted.
+     */
+    public static dev.edgefit.model.ModelSnapshot prepared(dev.edgefit.model.ModelSnapshot model, RunnerOptions.OptLevel level) {
+        if (level == RunnerOptions.OptLevel.ALL) {
+            throw EdgeFitException.badParameter("Optimisation level ALL makes hardware-specific graphs; use NONE, BASIC or EXTENDED.");
+        }
+        Path name = model.origin() != null ? model.origin() : Path.of(model.label());
+        Path tmp = null;
+        try {
+            tmp = java.nio.file.Files.createTempFile("edgefit-prepared", ".onnx");
+            open(name, model.proto().toByteArray(), new RunnerOptions(1, level), tmp, false).close();
+            dev.edgefit.model.ModelSnapshot p = dev.edgefit.model.OnnxModels.load(tmp);
+            return model.derive(p.proto(), model.label());
+        } catch (java.io.IOException e) {
+            throw EdgeFitException.io(tmp == null ? Path.of(System.getProperty("java.io.tmpdir")) : tmp,
+                    "could not hold ONNX Runtime's prepared graph (" + e.getMessage() + ").", e);
+        } catch (OrtException e) {
+            throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, name + ": ONNX Runtime failed to close a session.", e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                } catch (java.io.IOException ignored) {
+                    // a scratch file in the temp folder; nothing the user can act on
+                }
+            }
+        }
+    }
+
     private static OrtSession open(Path file, byte[] bytes, RunnerOptions options, Path optimizedOut, boolean ortFormat) {
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);

@@ -3,6 +3,7 @@ package dev.edgefit.runtime;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
 
 import java.util.Collection;
@@ -32,6 +33,26 @@ public final class ShapeProbe {
             r.run(inputs).forEach((k, v) -> shapes.put(k, v.shape()));
         }
         return shapes;
+    }
+
+    /**
+     * The element type of every value in the graph (inputs, initializers, node outputs) as ONNX Runtime infers it
+     * when it loads the graph with every node output exposed; nothing is run. Values that are not tensors
+     * (sequences, maps) are left out.
+     */
+    public static Map<String, DType> elementTypes(ModelSnapshot model) {
+        Map<String, DType> types = new HashMap<>();
+        model.initializers().forEach((k, v) -> types.put(k, DType.fromOnnx(v.getDataType())));
+        model.inputs().forEach(s -> types.put(s.name(), s.dtype()));
+        Set<String> all = new HashSet<>();
+        for (NodeProto n : model.graph().getNodeList()) {
+            all.addAll(n.getOutputList());
+        }
+        all.remove("");
+        try (OrtRunner r = OrtRunner.inMemory(exposing(model, all), new RunnerOptions(1, RunnerOptions.OptLevel.NONE))) {
+            r.outputs().forEach(s -> types.put(s.name(), s.dtype()));
+        }
+        return types;
     }
 
     /** A copy of the model in which the named values are also graph outputs (so that a run returns them). */

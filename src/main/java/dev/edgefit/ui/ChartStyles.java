@@ -2,7 +2,10 @@ package dev.edgefit.ui;
 
 import io.fair_acc.chartfx.XYChart;
 import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
+import io.fair_acc.chartfx.renderer.LineStyle;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
+import io.fair_acc.chartfx.renderer.spi.HistogramRenderer;
+import io.fair_acc.dataset.DataSet;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 
 import java.util.Locale;
@@ -52,6 +55,95 @@ final class ChartStyles {
         rangeSteps(chart, 0);
         rangeValues(chart, data, true, 1);
         return chart;
+    }
+
+    /** Colours of a histogram's two series, before and after: the original in blue, the step in orange. */
+    static final String[] HISTOGRAM_COLOURS = {"#2f6db5", "#d9822b"};
+
+    /**
+     * A histogram chart for two series on the same bins: the first filled (translucent), the second drawn as an outline
+     * on top, so that both stay readable where they overlap. It has no data set yet: data sets are made and filled off
+     * the FX thread and attached whole with {@link #showHistograms} (never a point added to an attached data set; see
+     * DESIGN.md).
+     */
+    static XYChart histogram(String title, String axisName) {
+        DefaultNumericAxis x = new DefaultNumericAxis(axisName, null);
+        x.setAutoRanging(false);
+        x.setAutoGrowRanging(false);
+        x.setMinorTickCount(0);
+        x.setMaxMajorTickLabelCount(9);
+        x.setTickLabelFormatter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Number n) {
+                // ticks are sums of steps: -5.6e-17 is zero, not "-0.0"
+                double v = n.doubleValue();
+                double r = Math.rint(v * 1e9) / 1e9;
+                return r == 0 ? "0" : java.math.BigDecimal.valueOf(r).stripTrailingZeros().toPlainString();
+            }
+
+            @Override
+            public Number fromString(String s) {
+                return Double.parseDouble(s);
+            }
+        });
+        DefaultNumericAxis y = new DefaultNumericAxis("weights per bin", null);
+        y.setTickLabelFormatter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Number n) {
+                // counts: whole numbers with thousands separators, never 2.5E3 shown as "3E3"
+                return String.format(Locale.ROOT, "%,.0f", n.doubleValue());
+            }
+
+            @Override
+            public Number fromString(String s) {
+                return Double.parseDouble(s.replace(",", ""));
+            }
+        });
+        y.setAutoRanging(false);
+        y.setAutoGrowRanging(false);
+        y.setMinorTickCount(0);
+        y.setMaxMajorTickLabelCount(7);
+        XYChart chart = new XYChart(x, y);
+        chart.setTitle(title);
+        chart.setLegendVisible(true);
+        chart.setAnimated(false);
+        chart.setMinSize(240, 180);
+        chart.getStyleClass().add("step-chart");
+        HistogramRenderer filled = new HistogramRenderer();
+        filled.setPolyLineStyle(LineStyle.HISTOGRAM_FILLED);
+        HistogramRenderer outline = new HistogramRenderer();
+        outline.setPolyLineStyle(LineStyle.HISTOGRAM);
+        for (HistogramRenderer r : new HistogramRenderer[] {filled, outline}) {
+            r.setDrawMarker(false);
+            r.setAutoSorting(false);
+            r.setAnimate(false);
+        }
+        chart.getRenderers().setAll(filled, outline);
+        chart.setId("chart-" + title.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("-$", ""));
+        x.set(-1, 1);
+        y.set(0, 1);
+        return chart;
+    }
+
+    /**
+     * Shows the first data set filled and the second (if any) as an outline, on x from lo to hi and counts from 0 to
+     * yMax. Both are filled before they are attached.
+     */
+    static void showHistograms(XYChart chart, double lo, double hi, double yMax, DataSet filled, DataSet outline) {
+        // the filled series is drawn in its line colour: a translucent one keeps the outline and the grid visible
+        filled.setStyle("-fx-line-color: " + HISTOGRAM_COLOURS[0] + "80; -fx-line-width: 1;");
+        chart.getRenderers().get(0).getDatasets().setAll(filled);
+        if (outline == null) {
+            chart.getRenderers().get(1).getDatasets().clear();
+        } else {
+            outline.setStyle("-fx-line-color: " + HISTOGRAM_COLOURS[1] + "; -fx-line-width: 1.6;");
+            chart.getRenderers().get(1).getDatasets().setAll(outline);
+        }
+        DefaultNumericAxis x = (DefaultNumericAxis) chart.getXAxis();
+        double pad = (hi - lo) * 0.02;
+        x.set(lo - pad, hi + pad);
+        double tick = niceStep(Math.max(yMax, 1) * 1.1 / 5);
+        ((DefaultNumericAxis) chart.getYAxis()).set(0, Math.ceil(Math.max(yMax, 1) * 1.1 / tick) * tick);
     }
 
     /** The step axis: whole steps from 0 to at least {@value #MIN_STEPS} - 1, growing with the steps taken. */

@@ -147,6 +147,7 @@ public final class Workbench {
     final TableView<Step> stepsTable = new TableView<>();
     final SensitivityView sensitivity = new SensitivityView();
     final DeviceComparisonView comparison = new DeviceComparisonView();
+    final WeightsView weights = new WeightsView();
     private final Menu recentMenu = new Menu("Recent files");
     private final MenuItem openDataItem = new MenuItem("Open data…");
     private final MenuItem exportItem = new MenuItem("Export…");
@@ -421,7 +422,9 @@ public final class Workbench {
         VBox.setVgrow(stepsTable, Priority.ALWAYS);
         stepsBox.setPadding(new Insets(6));
 
-        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity), new Tab("Devices", comparison));
+        TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity),
+                new Tab("Weights", weights), new Tab("Devices", comparison));
+        tabs.setId("center-tabs");
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts.node(), tabs);
         split.setOrientation(Orientation.VERTICAL);
@@ -595,6 +598,7 @@ public final class Workbench {
         stepsTable.getItems().clear();
         charts.reset(ds != null && ds.labelled());
         model.showFile(modelPath, bytes, snap, ds);
+        weights.setModel(ex.source());
         remember(modelPath);
         startTask(ex.measureOriginal(), "Measuring the original model");
     }
@@ -692,6 +696,7 @@ public final class Workbench {
             updateControls();
         } else if (e instanceof PipelineEvent.StepReverted || e instanceof PipelineEvent.StepKept) {
             refreshSteps();
+            weights.showStep(experiment.current());
             status.setText(e instanceof PipelineEvent.StepReverted r ? "Step " + r.stepIndex() + " reverted; the next step builds on step "
                     + experiment.current().index() + "." : "Step " + ((PipelineEvent.StepKept) e).stepIndex() + " kept.");
             refreshFit();
@@ -703,15 +708,27 @@ public final class Workbench {
         running = null;
         refreshSteps();
         charts.add(s);
+        weights.showStep(experiment.current());
         Metrics m = s.metrics();
         String quality = m.accuracy() != null ? ", accuracy " + Formats.pct(m.accuracy())
                 : m.fidelity() != null ? String.format(Locale.ROOT, ", cosine %.5f", m.fidelity().meanCosine()) : "";
         status.setText(String.format(Locale.ROOT, "Step %d (%s): %s%s, p50 %s ms on this machine.", s.index(), s.displayName(),
                 Formats.bytes(m.fileBytes()), quality, m.latencyMs() == null ? "n/m" : Formats.ms(m.latencyMs().p50()))
-                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : ""));
+                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : "") + summary(s));
         progress.setProgress(1);
         refreshFit();
         updateControls();
+    }
+
+    /** A technique's own one-line account of the step (e.g. which operators run in float16 here), with a space before it. */
+    private static String summary(Step s) {
+        StringBuilder b = new StringBuilder();
+        s.details().values().forEach(v -> {
+            if (v instanceof Map<?, ?> d && d.get("summary") instanceof String text) {
+                b.append(' ').append(text);
+            }
+        });
+        return b.toString();
     }
 
     private void refreshSteps() {
@@ -923,6 +940,7 @@ public final class Workbench {
             running.cancel();
         }
         worker.shutdownNow();
+        weights.close();
         if (experiment != null) {
             experiment.close();
             deleteTree(experiment.workDir());

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static dev.edgefit.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.*;
@@ -73,6 +74,19 @@ class CliErrorsTest {
         assertFalse(Files.exists(out), "no file left behind");
         try (var s = Files.list(dir)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".x.onnx")), "no temp file left behind");
+        }
+    }
+
+    @Test
+    void aFloat16GraphThatOverflowsLeavesNoFile() throws Exception {
+        Path src = TestModels.tempDir("clierr").resolve("overflow.onnx");
+        OnnxModels.save(dev.edgefit.compress.Fp16Test.overflowing(), src);
+        Path out = src.resolveSibling("overflow-fp16.onnx");
+        run("compress", src, "--technique", "fp16", "--param", "mode=graph", "--out", out, "--runs", 1, "--warmup", 0)
+                .assertError(EdgeFitCli.NOT_APPLICABLE, "NaN or infinite", "mode=weights");
+        assertFalse(Files.exists(out), "no file left behind");
+        try (var files = Files.list(src.getParent())) {
+            assertEquals(List.of(src), files.toList(), "nothing else either");
         }
     }
 

@@ -185,6 +185,21 @@ class CliTest {
     }
 
     @Test
+    void compressWholeGraphFloat16SaysWhereItRunsInFloat16() throws Exception {
+        Path q = TestModels.tempDir("cli").resolve("cnn-fp16-graph.onnx");
+        JsonNode cj = run("compress", TestModels.sampleCnn(), "--technique", "fp16", "--param", "mode=graph", "--out", q,
+                "--runs", 2, "--warmup", 0, "--json").json();
+        JsonNode d = cj.at("/steps/0/details/fp16Graph");
+        assertEquals(19, d.get("float16Nodes").asInt(), d.toString());
+        assertEquals(28, d.get("float16Weights").asInt(), d.toString());
+        assertTrue(d.get("float16HereOps").isArray() && d.get("float32HereOps").isArray(), d.toString());
+        assertTrue(cj.at("/after/fileBytes").asLong() < cj.at("/before/fileBytes").asLong() * 0.55, cj.toString());
+        CliRun human = run("compress", TestModels.sampleCnn(), "--technique", "fp16", "--param", "mode=graph", "--out", q, "--runs", 2, "--warmup", 0);
+        assertEquals(0, human.code(), human.err());
+        assertTrue(human.out().contains("summary      fashion_cnn.onnx: 19 of 19 nodes with float values in float16"), human.out());
+    }
+
+    @Test
     void helpAndVersion() {
         for (String cmd : List.of("inspect", "eval", "compress", "devices", "techniques")) {
             CliRun h = run(cmd, "--help");

@@ -204,6 +204,62 @@ class WorkbenchTest {
         assertTrue(workbench.sensitivity.table.getColumns().stream().allMatch(javafx.scene.control.TableColumn::isSortable));
     }
 
+    @Test
+    void weightsTabShowsALayerBeforeAndAfterTheCurrentStep(FxRobot robot) throws Exception {
+        sampleMeasured();
+        javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) workbench.root().lookup("#center-tabs");
+        robot.interact(() -> tabs.getSelectionModel().select(tabs.getTabs().stream().filter(t -> t.getText().equals("Weights")).findFirst().orElseThrow()));
+        waitFor("the layer picker lists the sample's six weighted layers", () -> workbench.weights.layerBox.getItems().size() == 6);
+        assertEquals(List.of("conv1", "conv2", "dwconv", "pwconv", "fc1", "fc2"), workbench.weights.layerBox.getItems());
+
+        selectTechnique(robot, "int8-dynamic");
+        robot.clickOn("#run-button");
+        waitFor("the int8 step finishes", () -> workbench.stepsTable.getItems().size() == 2 && !workbench.runButton.isDisabled());
+        robot.clickOn("#weights-layer");
+        robot.clickOn(robot.lookup(".list-cell").match((javafx.scene.control.ListCell<?> c) -> "fc1".equals(c.getText())).queryAs(Node.class));
+        waitFor("fc1 before and after step 1 are counted", () -> {
+            WeightsView.Result r = workbench.weights.shown;
+            return r != null && r.layer().equals("fc1") && r.afterWeights() != null && r.afterWeights().opType().equals("MatMulInteger");
+        });
+        WeightsView.Result r = workbench.weights.shown;
+        var sets = workbench.weights.chart.getAllDatasets();
+        assertEquals(2, sets.size(), "two data sets: before and after");
+        assertSame(r.before(), sets.get(0));
+        assertSame(r.after(), sets.get(1));
+        for (var h : List.of(r.before(), r.after())) {
+            double total = 0;
+            for (int i = 0; i < h.getDataCount(); i++) {
+                total += h.get(1, i);
+            }
+            assertEquals(128 * 576, total, 0.5, "every one of fc1's weights is counted in range: " + h.getName());
+        }
+        // the after side is the int8 weights, not the original again
+        assertTrue(r.beforeWeights().maxDistinctPerChannel() > 255, r.beforeWeights().describe());
+        assertTrue(r.afterWeights().maxDistinctPerChannel() <= 255, r.afterWeights().describe());
+        boolean differs = false;
+        for (int i = 0; i < r.before().getDataCount(); i++) {
+            differs |= r.before().get(1, i) != r.after().get(1, i);
+        }
+        assertTrue(differs, "the two histograms differ");
+        assertTrue(workbench.weights.afterForm.getText().startsWith("Step 1, int8 dynamic quantization: int8 per-channel (MatMulInteger"),
+                workbench.weights.afterForm.getText());
+        assertTrue(workbench.weights.beforeForm.getText().startsWith("Original: float"), workbench.weights.beforeForm.getText());
+        assertTrue(workbench.weights.chart.legendVisibleProperty().get(), "a legend names the two series");
+        shoot(robot, "weights-int8.png");
+
+        // reverting step 1 makes step 0 current: the after side is the original again
+        robot.interact(() -> {
+            tabs.getSelectionModel().select(0);
+            workbench.stepsTable.getSelectionModel().select(1);
+        });
+        robot.clickOn("#revert-button");
+        waitFor("the weights follow the current step back to step 0", () -> {
+            WeightsView.Result x = workbench.weights.shown;
+            return x != null && x.afterWeights() != null && x.afterWeights().opType().equals("Gemm");
+        });
+        assertTrue(workbench.weights.afterForm.getText().startsWith("Step 0 (the original): float"), workbench.weights.afterForm.getText());
+    }
+
     /** Keeps a picture of the window for people reviewing the GUI (target/screenshots). */
     private void shoot(FxRobot robot, String name) {
         robot.interact(() -> {
