@@ -1,58 +1,30 @@
 package dev.edgefit.ui;
 
-import dev.edgefit.TestModels;
 import dev.edgefit.device.Estimate;
 import dev.edgefit.device.HostInfo;
 import javafx.scene.control.TableColumn;
 import javafx.stage.Stage;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
 import org.testfx.framework.junit5.Stop;
-import org.testfx.util.WaitForAsyncUtils;
+import org.testfx.api.FxRobot;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The Devices tab on the bundled sample: one column per chosen device, coloured verdicts, the chart, every step. */
-@ExtendWith(ApplicationExtension.class)
-class DeviceComparisonTest {
-    private Workbench workbench;
-
-    @BeforeAll
-    static void headlessSettings() {
-        System.setProperty(Workbench.NO_DIALOGS, "true");
-        System.setProperty(RecentFiles.CONFIG_PROPERTY, TestModels.tempDir("guiconfig").toString());
-    }
-
+class DeviceComparisonTest extends WorkbenchFixture {
     @Start
     void start(Stage stage) {
-        workbench = WorkbenchApp.show(stage, null, List.of());
+        open(stage);
     }
 
     @Stop
     void stop() {
-        workbench.close();
-    }
-
-    private void waitFor(String what, BooleanSupplier condition) throws Exception {
-        try {
-            WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> {
-                WaitForAsyncUtils.waitForFxEvents();
-                return condition.getAsBoolean();
-            });
-        } catch (java.util.concurrent.TimeoutException e) {
-            fail("timed out waiting: " + what + "; comparison status '" + workbench.comparison.status.getText() + "'");
-        }
+        close();
     }
 
     private List<String> columns() {

@@ -6,20 +6,14 @@ import dev.edgefit.pipeline.Step;
 import javafx.scene.Node;
 import javafx.scene.control.Label;
 import javafx.stage.Stage;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.testfx.api.FxRobot;
-import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
 import org.testfx.framework.junit5.Stop;
-import org.testfx.util.WaitForAsyncUtils;
+import org.testfx.api.FxRobot;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -27,38 +21,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * The workbench on Monocle (headless), started as the application starts it: with no arguments it opens the
  * bundled sample and measures it as step 0. Everything runs for real: ONNX Runtime, the files, the charts.
  */
-@ExtendWith(ApplicationExtension.class)
-class WorkbenchTest {
-    private Workbench workbench;
-
-    @BeforeAll
-    static void headlessSettings() {
-        System.setProperty(Workbench.NO_DIALOGS, "true");
-        // the recent-files list goes to a test folder, not the user's ~/.config
-        System.setProperty(RecentFiles.CONFIG_PROPERTY, TestModels.tempDir("guiconfig").toString());
-    }
-
+class WorkbenchTest extends WorkbenchFixture {
     @Start
     void start(Stage stage) {
-        workbench = WorkbenchApp.show(stage, null, List.of());
+        open(stage);
     }
 
     @Stop
     void stop() {
-        workbench.close();
-    }
-
-    /** Polls (with FX events flushed) until the condition holds, failing after two minutes. */
-    private void waitFor(String what, BooleanSupplier condition) throws Exception {
-        try {
-            WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> {
-                WaitForAsyncUtils.waitForFxEvents();
-                return condition.getAsBoolean();
-            });
-        } catch (java.util.concurrent.TimeoutException e) {
-            fail("timed out waiting: " + what + "; status '" + workbench.status.getText() + "', error '" + workbench.errorLabel.getText() + "'");
-        }
-        assertTrue(condition.getAsBoolean(), what);
+        close();
     }
 
     private void sampleMeasured() throws Exception {
