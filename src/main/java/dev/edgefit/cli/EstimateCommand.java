@@ -46,12 +46,8 @@ class EstimateCommand implements Callable<Integer> {
     String runtime;
     @Option(names = "--precision", paramLabel = "int8|fp16|fp32", description = "Estimate as if converted to this precision (default: the model's own).")
     String precision;
-    @Option(names = "--max-size", paramLabel = "SIZE", description = "Model size limit, e.g. 1MB (default: each device's).")
-    String maxSize;
-    @Option(names = "--max-ram", paramLabel = "SIZE", description = "Peak RAM limit (default: each device's).")
-    String maxRam;
-    @Option(names = "--max-latency", paramLabel = "TIME", description = "Latency limit, e.g. 50ms (default: each device's).")
-    String maxLatency;
+    @picocli.CommandLine.Mixin
+    ConstraintOptions limits = new ConstraintOptions();
     @Option(names = "--json", description = "Print one JSON document (an array, one entry per device) on stdout and nothing else.")
     boolean json;
 
@@ -90,7 +86,7 @@ class EstimateCommand implements Callable<Integer> {
                 chosen.add(withHost.require(t));
             }
         }
-        Constraints user = Constraints.parse(maxSize, maxRam, maxLatency);
+        Constraints user = limits.constraints();
         Workload natural = Workload.of(m, null);
         Workload converted = precision == null ? null : Workload.of(m, precision);
         Supplier<Double> host = () -> Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50), Progress.NONE).latencyMs().p50();

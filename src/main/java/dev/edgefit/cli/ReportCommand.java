@@ -51,12 +51,8 @@ final class ReportCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--device", paramLabel = "ID", description = "Target device id (see 'edgefit devices').")
     String device;
-    @Option(names = "--max-size", paramLabel = "SIZE", description = "e.g. 8MB (default: the device's)")
-    String maxSize;
-    @Option(names = "--max-ram", paramLabel = "SIZE")
-    String maxRam;
-    @Option(names = "--max-latency", paramLabel = "TIME", description = "e.g. 20ms; checked against latency on this machine")
-    String maxLatency;
+    @picocli.CommandLine.Mixin
+    ConstraintOptions limits = new ConstraintOptions();
     @Option(names = "--format", split = ",", defaultValue = "onnx,ort", paramLabel = "onnx|ort")
     List<String> formats;
     @Option(names = "--threshold", defaultValue = "0.95")
@@ -77,7 +73,7 @@ final class ReportCommand implements Callable<Integer> {
         if (device != null) {
             dev = DeviceCatalog.withUserProfiles().require(device);
         }
-        Constraints user = Constraints.parse(maxSize, maxRam, maxLatency);
+        Constraints user = limits.constraints();
         Constraints constraints = dev == null ? user : user.orElse(dev.defaultConstraints());
         EnumSet<ExportFormat> fs = EnumSet.noneOf(ExportFormat.class);
         formats.forEach(f -> fs.add(ExportFormat.parse(f)));
