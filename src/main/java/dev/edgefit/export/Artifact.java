@@ -29,4 +29,17 @@ public record Artifact(Path path, String format, String precision, long bytes, S
         }
         return e;
     }
+
+    /** One line: "model_int8.tflite: 93,968 bytes, top-1 agreement 0.9975, cosine 0.999862, accuracy 89.50% (source 89.65%)". */
+    public String summary() {
+        String head = String.format(java.util.Locale.ROOT, "%s: %,d bytes", path.getFileName(), bytes);
+        if (verification == null) {
+            return head + ", not verified";
+        }
+        Verification v = verification;
+        String acc = v.accuracy() == null ? "" : String.format(java.util.Locale.ROOT, ", accuracy %.2f%%%s", v.accuracy() * 100,
+                v.sourceAccuracy() == null ? "" : String.format(java.util.Locale.ROOT, " (source %.2f%%)", v.sourceAccuracy() * 100));
+        return head + String.format(java.util.Locale.ROOT, ", top-1 agreement %.4f, cosine %.6f, max diff %.3g%s in %s%s", v.top1Agreement(),
+                v.meanCosine(), v.maxAbsDiff(), acc, v.runtime(), v.passed() ? "" : " (FLAGGED)");
+    }
 }

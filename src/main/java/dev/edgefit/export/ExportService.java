@@ -115,6 +115,7 @@ public final class ExportService {
                 }
                 progress.checkCancelled();
                 Progress slice = progress.slice((double) i / req.formats().size(), (double) ++i / req.formats().size());
+                int before = artifacts.size();
                 switch (f) {
                     case ONNX, ORT -> {
                         Path file = dir.resolve(f.fileName());
@@ -138,6 +139,9 @@ public final class ExportService {
                     case TFLITE, TFLITE_FP16, TFLITE_INT8_WEIGHTS, TFLITE_INT8 -> artifacts.add(tflite(f, dir, ctx, slice));
                     case TFLITE_MICRO -> artifacts.add(micro(dir, ctx, slice));
                     case TENSORRT_BUNDLE -> artifacts.addAll(tensorRt(dir, ctx, slice));
+                }
+                for (Artifact a : artifacts.subList(before, artifacts.size())) {
+                    slice.update(1, "Verified " + a.summary());
                 }
             }
         } finally {

@@ -765,33 +765,93 @@ public final class Workbench {
 
     // ---------------------------------------------------------------- export
 
-    /** Asks for a folder, then writes the current step as ONNX + ORT with report.html and report.json. */
+    /**
+     * The export dialog: a folder, the formats the selected device takes (the ones the step cannot be converted to
+     * disabled, with the reason), the Core ML notice, verification lines as each artifact finishes, the results and
+     * a button that opens the folder.
+     */
     void export() {
         if (experiment == null || experiment.current() == null || running != null || exporting) {
             return;
         }
-        DirectoryChooser dc = new DirectoryChooser();
-        dc.setTitle("Export the current step to a folder");
-        File dir = dc.showDialog(stage);
-        if (dir != null) {
-            exportTo(dir.toPath(), false);
-        }
+        DeviceProfile d = constraints.deviceBox.getValue();
+        ExportPane pane = new ExportPane(d == null ? null : d.name());
+        pane.show(ExportPane.propose(d, experiment.current().snapshot()));
+        pane.browse.setOnAction(e -> {
+            DirectoryChooser dc = new DirectoryChooser();
+            dc.setTitle("Export the current step to a folder");
+            File dir = dc.showDialog(pane.getScene().getWindow());
+            if (dir != null) {
+                pane.folder.setText(dir.toString());
+            }
+        });
+        pane.exportButton.setOnAction(e -> {
+            String text = pane.folder.getText().trim();
+            if (text.isEmpty()) {
+                pane.failed("Choose a folder to export into.");
+                return;
+            }
+            if (pane.chosen().isEmpty()) {
+                pane.failed("Tick at least one format.");
+                return;
+            }
+            Path dir = Path.of(text);
+            Boolean ow = confirmOverwrite(dir, pane.getScene().getWindow());
+            if (ow != null) {
+                runExport(dir, pane.chosen(), ow, pane);
+            }
+        });
+        pane.openFolder.setOnAction(e -> {
+            if (host != null) {
+                host.showDocument(Path.of(pane.folder.getText().trim()).toUri().toString());
+            }
+        });
+        Stage dialog = new Stage();
+        dialog.initOwner(stage);
+        dialog.setTitle("Export step " + experiment.current().index() + " (" + experiment.current().displayName() + ")");
+        Scene scene = new Scene(pane);
+        scene.getStylesheets().addAll(root.getScene() == null ? List.of() : root.getScene().getStylesheets());
+        dialog.setScene(scene);
+        dialog.show();
     }
 
-    void exportTo(Path dir, boolean confirmedOverwrite) {
-        boolean overwrite = confirmedOverwrite;
-        if (!overwrite && (Files.exists(dir.resolve("model.onnx")) || Files.exists(dir.resolve("report.html")))) {
-            if (Boolean.getBoolean(NO_DIALOGS)) {
-                showError(EdgeFitException.badParameter(dir + " already holds an export; choose an empty folder."));
-                return;
-            }
-            Alert a = new Alert(Alert.AlertType.CONFIRMATION, dir + " already holds an export. Replace its files?", ButtonType.OK, ButtonType.CANCEL);
-            a.initOwner(stage);
-            if (a.showAndWait().orElse(ButtonType.CANCEL) != ButtonType.OK) {
-                return;
-            }
-            overwrite = true;
+    /**
+     * True to replace an earlier export's files, false for an empty folder, null when the user declines (or, without
+     * dialogs, when the folder holds files: then one sentence says so).
+     */
+    private Boolean confirmOverwrite(Path dir, javafx.stage.Window owner) {
+        boolean holds;
+        try (var s = Files.exists(dir) ? Files.list(dir) : java.util.stream.Stream.<Path>empty()) {
+            holds = s.findAny().isPresent();
+        } catch (java.io.IOException e) {
+            showError(EdgeFitException.io(dir, "could not be read (" + e.getMessage() + ")", e));
+            return null;
         }
+        if (!holds) {
+            return false;
+        }
+        if (Boolean.getBoolean(NO_DIALOGS)) {
+            showError(EdgeFitException.badParameter(dir + " is not empty; choose an empty folder."));
+            return null;
+        }
+        Alert a = new Alert(Alert.AlertType.CONFIRMATION, dir + " is not empty. Replace the files an export writes there?", ButtonType.OK,
+                ButtonType.CANCEL);
+        a.initOwner(owner);
+        return a.showAndWait().orElse(ButtonType.CANCEL) == ButtonType.OK ? Boolean.TRUE : null;
+    }
+
+    /** Writes the current step in the formats the selected device takes (no dialog), with report.html and report.json. */
+    void exportTo(Path dir, boolean confirmedOverwrite) {
+        Boolean ow = confirmedOverwrite ? Boolean.TRUE : confirmOverwrite(dir, stage);
+        if (ow == null || experiment == null || experiment.current() == null) {
+            return;
+        }
+        ExportPane.Proposal p = ExportPane.propose(constraints.deviceBox.getValue(), experiment.current().snapshot());
+        exportNotes = p.impossible().isEmpty() ? "" : " Not produced: " + String.join("; ", p.impossible().values().stream().distinct().toList()) + ".";
+        runExport(dir, p.formats(), ow, null);
+    }
+
+    private void runExport(Path dir, java.util.Set<ExportFormat> formats, boolean overwrite, ExportPane pane) {
         Constraints c;
         try {
             c = constraints.constraintsOrThrow();
@@ -802,40 +862,45 @@ public final class Workbench {
         Experiment ex = experiment;
         Step cur = ex.current();
         DeviceProfile d = constraints.deviceBox.getValue();
-        boolean ow = overwrite;
-        // ONNX and ORT always; the TFLite, TFLite Micro and TensorRT formats the selected device takes, where the step converts
-        EnumSet<ExportFormat> formats = EnumSet.of(ExportFormat.ONNX, ExportFormat.ORT);
-        List<String> notProduced = new java.util.ArrayList<>();
-        if (d != null) {
-            List<String> unsupported = TfliteConverter.unsupportedNodes(cur.snapshot());
-            for (String f : List.of("tflite", "tflite-micro")) {
-                if (d.supportsFormat(f)) {
-                    if (unsupported.isEmpty()) {
-                        formats.addAll(f.equals("tflite") ? List.of(ExportFormat.TFLITE, ExportFormat.TFLITE_INT8) : List.of(ExportFormat.TFLITE_MICRO));
-                    } else {
-                        notProduced.add(f + " (TFLite does not take " + String.join(", ", unsupported.subList(0, Math.min(3, unsupported.size())))
-                                + (unsupported.size() > 3 ? ", …" : "") + ")");
-                    }
-                }
-            }
-            if (d.supportsFormat("tensorrt") || d.supportsFormat("tensorrt-bundle")) {
-                formats.add(ExportFormat.TENSORRT_BUNDLE);
-            }
-        }
-        exportNotes = notProduced.isEmpty() ? "" : " Not produced: " + String.join("; ", notProduced) + ".";
         exporting = true;
         updateControls();
         errorLabel.setText("");
         status.setText("Exporting step " + cur.index() + " to " + dir + "…");
         progress.setProgress(0);
+        if (pane != null) {
+            pane.started();
+        }
+        java.util.concurrent.atomic.AtomicBoolean pending = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<double[]> latestFraction = new java.util.concurrent.atomic.AtomicReference<>(new double[] {0});
+        java.util.concurrent.ConcurrentLinkedQueue<String> lines = new java.util.concurrent.ConcurrentLinkedQueue<>();
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
-                        formats, ex.data(), 64, null, ow, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES),
+                        formats, ex.data(), 64, null, overwrite, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES),
                         new Progress() {
+                            private String last;
+
                             @Override
                             public void update(double f, String msg) {
                                 pump.post(new PipelineEvent.StepProgress(-1, f, msg));
+                                if (pane == null) {
+                                    return;
+                                }
+                                // verification lines are kept; other messages only when they change; one UI task at a time
+                                latestFraction.set(new double[] {f});
+                                if (msg != null && !msg.equals(last)) {
+                                    last = msg;
+                                    lines.add(msg);
+                                }
+                                if (pending.compareAndSet(false, true)) {
+                                    Platform.runLater(() -> {
+                                        pending.set(false);
+                                        for (String l; (l = lines.poll()) != null; ) {
+                                            pane.progress(latestFraction.get()[0], l);
+                                        }
+                                        pane.progress(latestFraction.get()[0], null);
+                                    });
+                                }
                             }
 
                             @Override
@@ -847,32 +912,43 @@ public final class Workbench {
                 ReportWriter.writeJson(rep, dir.resolve("report.json"));
                 Path html = dir.resolve("report.html");
                 ReportWriter.writeHtml(rep, html);
-                Platform.runLater(() -> exported(r, html));
+                Platform.runLater(() -> {
+                    if (pane != null) {
+                        for (String l; (l = lines.poll()) != null; ) {
+                            pane.progress(1, l);
+                        }
+                        pane.finished(r, html);
+                    }
+                    exported(r, html, pane == null);
+                });
             } catch (Exception | LinkageError e) {
                 Platform.runLater(() -> {
                     exporting = false;
                     progress.setProgress(0);
                     updateControls();
+                    if (pane != null) {
+                        pane.failed(EdgeFitException.describe(e));
+                    }
                     showError(e);
                 });
             }
         });
     }
 
-    private void exported(ExportResult r, Path html) {
+    private void exported(ExportResult r, Path html, boolean offerReport) {
         exporting = false;
         updateControls();
         progress.setProgress(1);
         StringBuilder b = new StringBuilder();
         boolean flagged = false;
         for (var a : r.artifacts()) {
-            flagged |= !a.verification().passed();
-            b.append(String.format(Locale.ROOT, "%s: %s, top-1 agreement with the source %.4f%s%n", a.path().getFileName(),
-                    Formats.bytes(a.bytes()), a.verification().top1Agreement(), a.verification().passed() ? "" : " (FLAGGED)"));
+            flagged |= a.verification() != null && !a.verification().passed();
+            b.append(a.summary()).append('\n');
         }
         status.setText("Exported to " + r.dir() + (flagged ? "; an artifact is flagged, see the report." : ".") + exportNotes);
-        if (!Boolean.getBoolean(NO_DIALOGS)) {
-            Alert a = new Alert(Alert.AlertType.INFORMATION, b + exportNotes + "\n" + ExportFormat.COREML_NOTE + "\n\nOpen the report?",
+        exportNotes = "";
+        if (offerReport && !Boolean.getBoolean(NO_DIALOGS)) {
+            Alert a = new Alert(Alert.AlertType.INFORMATION, b + "\n" + ExportFormat.COREML_NOTE + "\n\nOpen the report?",
                     ButtonType.YES, ButtonType.NO);
             a.initOwner(stage);
             a.setTitle("EdgeFit");
