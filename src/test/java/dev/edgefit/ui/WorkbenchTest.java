@@ -99,7 +99,7 @@ class WorkbenchTest extends WorkbenchFixture {
         assertTrue(Files.isRegularFile(out.resolve("model.ort")));
         assertTrue(Files.isRegularFile(out.resolve("model.onnx")));
         assertFalse(Files.exists(out.resolve("model.tflite")), "the int8-dynamic step has MatMulInteger, which TFLite export does not take");
-        assertTrue(workbench.status.getText().contains("Not produced: tflite") && workbench.status.getText().contains("MatMulInteger"),
+        assertTrue(workbench.status.getText().contains("Not produced: TFLite does not take") && workbench.status.getText().contains("MatMulInteger"),
                 workbench.status.getText());
 
         robot.interact(() -> workbench.stepsTable.getSelectionModel().select(1));
