@@ -188,7 +188,7 @@ final class ExportPane extends VBox {
             items.remove(items.size() - 1);
         }
         items.add(text);
-        log.scrollTo(items.size() - 1);
+        log.scrollTo(Math.max(0, items.size() - 4));
     }
 
     void started() {
