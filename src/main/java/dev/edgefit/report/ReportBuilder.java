@@ -1,7 +1,12 @@
 package dev.edgefit.report;
 
 import dev.edgefit.device.Constraints;
+import dev.edgefit.device.Calibration;
+import dev.edgefit.device.DeviceCatalog;
+import dev.edgefit.device.DeviceEstimates;
 import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.device.Estimate;
+import dev.edgefit.device.Workload;
 import dev.edgefit.device.FitCheck;
 import dev.edgefit.device.HostInfo;
 import dev.edgefit.eval.Metrics;
@@ -52,6 +57,9 @@ public final class ReportBuilder {
             dev.put("ramBytes", device.ramBytes());
             dev.put("storageBytes", device.storageBytes());
             dev.put("formats", device.formats());
+            if (current != null && current.snapshot() != null && current.metrics() != null) {
+                dev.put("estimate", estimate(device, current, constraints));
+            }
         }
         List<DeploymentReport.ConstraintRow> rows = new ArrayList<>();
         Constraints c = constraints != null ? constraints : device != null ? device.defaultConstraints() : null;
@@ -85,7 +93,23 @@ public final class ReportBuilder {
         List<String> notes = List.of(
                 "Sizes are bytes of the files written. Accuracy and fidelity come from running each file in ONNX Runtime on the data named.",
                 "Latency and peak memory are measured on this machine (the host above), not on the target device.",
-                "Peak memory is the process's peak resident memory while loading and running the model, JVM included.");
+                "Peak memory is the process's peak resident memory while loading and running the model, JVM included.",
+                "On the target device, latency, peak RAM and energy are estimates (est.) with the calibration's error band; see docs/estimator.md.");
         return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes);
+    }
+
+    /** The current step on the target device, estimated (or, for this machine, measured); null if it cannot be. */
+    static Estimate estimate(DeviceProfile device, Step current, Constraints constraints) {
+        try {
+            Workload w = Workload.of(current.snapshot(), null);
+            Double p50 = current.metrics().latencyMs() == null ? null : current.metrics().latencyMs().p50();
+            List<DeviceProfile> all = new ArrayList<>(DeviceCatalog.withUserProfiles().profiles());
+            all.removeIf(p -> p.id().equals(device.id()));
+            all.add(device);
+            return DeviceEstimates.estimate(w, null, current.metrics().fileBytes(), List.of(device), null, null, constraints,
+                    Calibration.of(all), () -> p50).get(0);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 }

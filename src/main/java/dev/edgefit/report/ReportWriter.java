@@ -74,8 +74,26 @@ public final class ReportWriter {
             h.append("<p>No device chosen.</p>");
         } else {
             h.append("<table>");
-            r.device().forEach((k, v) -> row(h, esc(k), esc(v instanceof Long l && k.endsWith("Bytes") ? bytes(l) : v)));
+            r.device().forEach((k, v) -> {
+                if (!(v instanceof dev.edgefit.device.Estimate)) {
+                    row(h, esc(k), esc(v instanceof Long l && k.endsWith("Bytes") ? bytes(l) : v));
+                }
+            });
             h.append("</table>");
+            if (r.device().get("estimate") instanceof dev.edgefit.device.Estimate e) {
+                h.append("<h3>The current step on this device").append(e.measured() ? " (measured here)" : " (estimated)").append("</h3><table>");
+                row(h, "Runtime", esc(e.runtime() == null ? "none" : e.runtime()));
+                row(h, "Latency", esc(e.latencyText()));
+                row(h, "Basis", esc(e.basis()));
+                row(h, "Peak RAM", esc((e.measured() ? "" : "est. ") + bytes(e.peakRamBytes())));
+                row(h, "Flash / storage", esc(bytes(e.flashBytes())));
+                row(h, "Energy per inference", esc(e.energyText()));
+                row(h, "Fits", esc(e.fits() ? "yes" : "no"));
+                for (String reason : e.reasons()) {
+                    row(h, "Note", esc(reason));
+                }
+                h.append("</table>");
+            }
         }
         h.append("<h2>Constraints (current step)</h2>");
         if (r.constraints().isEmpty()) {

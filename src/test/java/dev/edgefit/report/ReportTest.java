@@ -54,6 +54,11 @@ class ReportTest {
             assertEquals("raspberry-pi-4", j.at("/device/id").asText());
             assertEquals(2, j.get("constraints").size());
             assertEquals(stats.parameters(), j.at("/model/parameters").asLong());
+            // the current step on the Raspberry Pi 4, estimated with its band, fitting the given limits or not
+            assertTrue(j.at("/device/estimate/latencyMs").asDouble() > 0, j.at("/device").toString());
+            assertTrue(j.at("/device/estimate/errorBandPct").asDouble() > 0);
+            assertEquals(Files.size(ex.steps().get(1).artifact()), j.at("/device/estimate/flashBytes").asLong());
+            assertFalse(j.at("/device/estimate/runtime").asText().isEmpty());
 
             String page = Files.readString(html);
             assertFalse(page.contains("<script>"), "no markup from the model reaches the page unescaped");
@@ -61,6 +66,7 @@ class ReportTest {
             assertFalse(page.contains("<img"));
             assertFalse(page.contains("http://") || page.contains("https://"), "self-contained: no external resources");
             assertTrue(page.contains("<svg"), "charts are inline SVG");
+            assertTrue(page.contains("The current step on this device (estimated)") && page.contains("est. "), "the device estimate is in the page");
         }
     }
 
