@@ -82,6 +82,7 @@ final class DeviceComparisonView extends VBox {
         return t;
     });
     private final AtomicLong generation = new AtomicLong();
+    private final AtomicLong oneGeneration = new AtomicLong();
     /** Workloads of the snapshots seen, by precision (null key: as it is); touched on the worker thread only. */
     private final Map<dev.edgefit.model.ModelSnapshot, Map<String, Workload>> workloads = new java.util.WeakHashMap<>();
     private List<DeviceProfile> devices = List.of();
@@ -214,6 +215,29 @@ final class DeviceComparisonView extends VBox {
                     }
                 });
             }
+        });
+    }
+
+    /** Estimates one device for a step on the worker and hands the result (null if none) to {@code onFx} on the FX thread. */
+    void estimateOne(DeviceProfile d, Step s, java.util.function.Consumer<Estimate> onFx) {
+        long gen = oneGeneration.incrementAndGet();
+        if (d == null || s == null || s.snapshot() == null || s.metrics() == null || calibration == null) {
+            onFx.accept(null);
+            return;
+        }
+        worker.submit(() -> {
+            Estimate e;
+            try {
+                e = estimates(s, List.of(d), null).get(0);
+            } catch (RuntimeException | LinkageError x) {
+                e = null;
+            }
+            Estimate result = e;
+            Platform.runLater(() -> {
+                if (oneGeneration.get() == gen) {
+                    onFx.accept(result);
+                }
+            });
         });
     }
 

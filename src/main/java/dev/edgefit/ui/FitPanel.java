@@ -26,6 +26,7 @@ final class FitPanel extends VBox {
     private final Label deviceFacts = new Label();
     private final Label formatWarning = new Label();
     private final Label note = new Label();
+    final Label onDevice = new Label();
 
     FitPanel() {
         super(6);
@@ -34,13 +35,17 @@ final class FitPanel extends VBox {
         verdict.getStyleClass().addAll("fit", "fit-verdict");
         verdict.setMaxWidth(Double.MAX_VALUE);
         verdict.setWrapText(true);
-        for (Label l : List.of(subject, deviceFacts, formatWarning, note)) {
+        onDevice.setId("fit-on-device");
+        onDevice.getStyleClass().addAll("fit", "fit-estimate");
+        onDevice.setMaxWidth(Double.MAX_VALUE);
+        for (Label l : List.of(subject, deviceFacts, formatWarning, note, onDevice)) {
             l.setWrapText(true);
         }
         deviceFacts.getStyleClass().add("note");
         formatWarning.getStyleClass().add("warning");
         note.getStyleClass().add("note");
-        getChildren().addAll(verdict, subject, rows, formatWarning, deviceFacts, note);
+        getChildren().addAll(verdict, subject, rows, onDevice, formatWarning, deviceFacts, note);
+        showEstimate(null);
         show(null, null, null, false);
     }
 
@@ -86,6 +91,19 @@ final class FitPanel extends VBox {
         });
         for (FitCheck.ConstraintResult r : results) {
             rows.getChildren().add(row(r));
+        }
+    }
+
+    /** The current step on the selected device, estimated (the Devices tab has the full comparison); null hides it. */
+    void showEstimate(dev.edgefit.device.Estimate e) {
+        boolean show = e != null && e.latencyMs() != null && !e.measured();
+        onDevice.setVisible(show);
+        onDevice.setManaged(show);
+        if (show) {
+            onDevice.setText("On the device: " + e.latencyText() + " with " + e.runtime() + "\npeak RAM est. "
+                    + Constraints.formatBytes(e.peakRamBytes()) + (e.energyMj() == null ? "" : " · " + e.energyText()));
+            onDevice.setTooltip(new Tooltip(e.basis() + (e.reasons().isEmpty() ? "" : "\n" + String.join("\n", e.reasons()))
+                    + "\nEvery device side by side: the Devices tab."));
         }
     }
 

@@ -746,6 +746,7 @@ public final class Workbench {
         Step cur = experiment == null ? null : experiment.current();
         fit.show(constraints.deviceBox.getValue(), cur, constraints.constraints(), running != null);
         comparison.show(cur, experiment == null ? List.of() : experiment.steps());
+        comparison.estimateOne(constraints.deviceBox.getValue(), cur, fit::showEstimate);
     }
 
     private void updateControls() {

@@ -36,6 +36,8 @@ class DeviceComparisonTest extends WorkbenchFixture {
         DeviceComparisonView v = workbench.comparison;
         waitFor("the original is compared on the default devices and this machine", () -> columns().contains(HostInfo.THIS_MACHINE)
                 && columns().contains("nucleo-l4r5zi"));
+        waitFor("the fit panel shows the estimate on the selected device", () -> workbench.fit.onDevice.isVisible()
+                && workbench.fit.onDevice.getText().startsWith("On the device: est. "));
         robot.interact(() -> {
             javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) workbench.root().lookup(".tab-pane");
             tabs.getSelectionModel().select(tabs.getTabs().stream().filter(t -> t.getText().equals("Devices")).findFirst().orElseThrow());
