@@ -31,7 +31,9 @@ import java.util.Set;
  *       the unpacking of binary weights) are weights, decoded once when the runtime loads the model: they are
  *       not operators and their stored bytes count as the consuming operator's weights.</li>
  *   <li>QuantizeLinear/DequantizeLinear on activations are absorbed by the int8 kernels that runtimes fuse them
- *       into: not operators; their output is the same buffer as their input for the liveness analysis.</li>
+ *       into, and a BatchNormalization right after a convolution or matrix product is folded into its weights, as
+ *       every deployment runtime and converter does: not operators; their output is the same buffer as their input
+ *       for the liveness analysis.</li>
  *   <li>Precision: ConvInteger, MatMulInteger, QLinear* and operators whose activation and weight inputs both
  *       come from DequantizeLinear compute in int8; MatMulNBits and operators with int8/float16 weights but
  *       float activations are weight-only (compute in fp32, read fewer weight bytes); float16 weights feeding an
@@ -88,6 +90,8 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
     private static final Set<String> INT8_OPS = Set.of("ConvInteger", "QLinearConv", "MatMulInteger", "QLinearMatMul",
             "MatMulIntegerToFloat", "DynamicQuantizeMatMul");
     private static final Set<String> QDQ = Set.of("QuantizeLinear", "DequantizeLinear");
+    /** Operators into which every deployment runtime folds a BatchNormalization that follows them. */
+    private static final Set<String> FOLDS_BN = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "ConvInteger", "FusedConv");
 
     /** Measures the shapes by running the model once on generated inputs, then {@link #of(ModelSnapshot, Map, String)}. */
     public static Workload of(ModelSnapshot model, String precisionOverride) {
@@ -132,6 +136,11 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
                 continue;
             }
             if (QDQ.contains(n.getOpType())) {
+                alias.put(n.getOutput(0), resolve(alias, n.getInput(0)));
+                continue;
+            }
+            NodeProto before = producer.get(resolve(alias, n.getInput(0)));
+            if (n.getOpType().equals("BatchNormalization") && before != null && FOLDS_BN.contains(before.getOpType())) {
                 alias.put(n.getOutput(0), resolve(alias, n.getInput(0)));
                 continue;
             }

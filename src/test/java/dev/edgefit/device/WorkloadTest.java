@@ -73,6 +73,8 @@ class WorkloadTest {
     void staticInt8SampleComputesInInt8WithQdqAbsorbed() {
         ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
         Workload f = Workload.of(cnn, null);
+        assertTrue(f.ops().stream().noneMatch(o -> o.opType().equals("BatchNormalization")), "BatchNormalization after Conv is folded");
+        assertTrue(cnn.graph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("BatchNormalization")), "the sample has some");
         Technique t = new Int8Static();
         TechniqueContext ctx = new TechniqueContext(Progress.NONE, Datasets.open(TestModels.sampleData(),
                 Preprocessing.fromJson(cnn.metadata(Preprocessing.METADATA_KEY))));
