@@ -85,7 +85,8 @@ public final class DeviceEstimates {
                     continue;
                 }
                 Calibration.Fit fit = main;
-                if (r.fallback() != null) {
+                if (r.fallback() != null && !Estimator.fallbackOps(w, d, r).isEmpty()) {
+                    // operators run on the fallback too: the band is the wider of the two runtimes' levels
                     Calibration.Fit fb = cal.efficiency(d, d.runtime(r.fallback()).orElseThrow(), "fp32");
                     if (fb != null && fb.level().ordinal() > fit.level().ordinal()) {
                         fit = fb;
