@@ -67,6 +67,18 @@ final class ProfileEditor extends GridPane {
         int r = 0;
         r = row(r, "id (file name)", id, "e.g. my-board");
         r = row(r, "name", name, "e.g. My Board (STM32F746)");
+        platform.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Platform p) {
+                return p == null ? "" : p.displayName();
+            }
+
+            @Override
+            public Platform fromString(String s) {
+                return Platform.parse(s).orElse(null);
+            }
+        });
+        platform.setId("profile-platform");
         add(new Label("platform"), 0, r);
         add(platform, 1, r++);
         r = row(r, "CPU architecture", arch, "e.g. armv7e-m, aarch64, x86_64");
