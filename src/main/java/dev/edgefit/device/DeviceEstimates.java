@@ -71,6 +71,11 @@ public final class DeviceEstimates {
             } else {
                 candidates.addAll(d.runtimes());
             }
+            if (candidates.size() > 1) {
+                // an accelerator that takes none of the operators runs nothing: its fallback is the runtime in use
+                candidates.removeIf(r -> r.fallback() != null && Estimator.fallbackOps(w, d, r).values().stream()
+                        .mapToInt(Integer::intValue).sum() == w.ops().size() && d.runtime(r.fallback()).isPresent());
+            }
             candidates.removeIf(r -> {
                 boolean ok = Estimator.canEstimate(d, r);
                 if (!ok && runtimeId != null) {

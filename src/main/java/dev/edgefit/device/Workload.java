@@ -29,7 +29,8 @@ import java.util.Set;
  * <ul>
  *   <li>Values computed only from initializers (a DequantizeLinear of int8 weights, a Cast of float16 weights,
  *       the unpacking of binary weights) are weights, decoded once when the runtime loads the model: they are
- *       not operators and their stored bytes count as the consuming operator's weights.</li>
+ *       not operators and their stored bytes count as the consuming operator's weights. Shape and what is
+ *       computed from it and from weights alone is folded too: the estimate is for the measured input shape.</li>
  *   <li>QuantizeLinear/DequantizeLinear on activations are absorbed by the int8 kernels that runtimes fuse them
  *       into, and a BatchNormalization right after a convolution or matrix product is folded into its weights, as
  *       every deployment runtime and converter does: not operators; their output is the same buffer as their input
@@ -115,7 +116,9 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
         Set<String> constant = new HashSet<>(inits.keySet());
         Set<NodeProto> decoding = new HashSet<>();
         for (NodeProto n : nodes) {
-            boolean allConst = n.getOpType().equals("Constant")
+            // Shape reads only the (static, measured) shape of its input: it and everything computed from it and from
+            // weights alone is folded when the model is prepared for a fixed input shape, as converters do
+            boolean allConst = n.getOpType().equals("Constant") || n.getOpType().equals("Shape")
                     || (n.getInputCount() > 0 && n.getInputList().stream().allMatch(i -> i.isEmpty() || constant.contains(i)));
             if (allConst) {
                 constant.addAll(n.getOutputList());

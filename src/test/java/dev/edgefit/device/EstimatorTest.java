@@ -124,6 +124,12 @@ class EstimatorTest {
             assertTrue(b.peakRamBytes() < a.peakRamBytes(), a.device());
             assertTrue(a.latencyText().startsWith("est. "), a.latencyText());
         }
+        // The Edge TPU runs int8 only: a float model runs on its CPU runtime, an int8 one on the TPU.
+        Estimate coralFloat = asIs.stream().filter(e -> e.device().equals("coral-dev-board")).findFirst().orElseThrow();
+        Estimate coralInt8 = q.stream().filter(e -> e.device().equals("coral-dev-board")).findFirst().orElseThrow();
+        assertEquals("tflite-cpu", coralFloat.runtime(), coralFloat.reasons().toString());
+        assertTrue(coralFloat.fallbackOps().isEmpty());
+        assertEquals("edgetpu", coralInt8.runtime(), coralInt8.reasons().toString());
         Estimate esp = asIs.stream().filter(e -> e.device().equals("esp32-s3")).findFirst().orElseThrow();
         assertEquals("tflm-esp-nn", esp.runtime(), "the fastest runtime is chosen");
         assertTrue(esp.fits(), esp.reasons().toString());

@@ -70,6 +70,28 @@ class WorkloadTest {
     }
 
     @Test
+    void shapeArithmeticIsFoldedForTheMeasuredShape() {
+        // y = Reshape(Relu(x), Concat(Gather(Shape(x), 0), [-1])): only Relu and Reshape run
+        GraphProto.Builder g = GraphProto.newBuilder().setName("shape");
+        g.addInitializer(Tensors.int64("zero", new long[] {}, new long[] {0}));
+        g.addInitializer(Tensors.int64("minus_one", new long[] {1}, new long[] {-1}));
+        g.addNode(NodeProto.newBuilder().setOpType("Relu").setName("relu").addInput("x").addOutput("r"));
+        g.addNode(NodeProto.newBuilder().setOpType("Shape").setName("shape").addInput("x").addOutput("s"));
+        g.addNode(NodeProto.newBuilder().setOpType("Gather").setName("batch").addInput("s").addInput("zero").addOutput("b"));
+        g.addNode(NodeProto.newBuilder().setOpType("Unsqueeze").setName("unsq").addInput("b").addInput("zero").addOutput("b1"));
+        g.addNode(NodeProto.newBuilder().setOpType("Concat").setName("target").addInput("b1").addInput("minus_one").addOutput("t")
+                .addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("axis").setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INT).setI(0)));
+        g.addNode(NodeProto.newBuilder().setOpType("Reshape").setName("reshape").addInput("r").addInput("t").addOutput("y"));
+        g.addInput(ValueInfos.of("x", DType.FLOAT, new long[] {1, 3, 4}, List.of()));
+        g.addOutput(ValueInfos.of("y", DType.FLOAT, new long[] {1, 12}, List.of()));
+        ModelSnapshot m = new ModelSnapshot(ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
+                .setGraph(g).build(), null, "shape");
+        Workload w = Workload.of(m, null);
+        assertEquals(List.of("Relu", "Reshape"), w.ops().stream().map(Workload.Op::opType).toList());
+        assertEquals(16, w.weightBytes(), "the two int64 constants behind the folded target shape, stored with the model");
+    }
+
+    @Test
     void staticInt8SampleComputesInInt8WithQdqAbsorbed() {
         ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
         Workload f = Workload.of(cnn, null);
