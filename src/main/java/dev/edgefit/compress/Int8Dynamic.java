@@ -211,30 +211,69 @@ public final class Int8Dynamic implements Technique {
     }
 
     /** int8 weights [K, N] with a scale per column N (per output channel); transposes Gemm's [N, K] first. */
+    /**
+     * Rounds to the nearest integer, ties to even (as {@link Math#rint}), for |x| < 2^22: adding 1.5 x 2^23 leaves
+     * the rounded integer in the float's low mantissa bits. Branch-free, so the quantizing loops vectorize; the
+     * values here are within +-qmax by construction of the scales.
+     */
+    static int roundHalfEven(float x) {
+        return Float.floatToRawIntBits(x + 12582912f) - 0x4B400000;
+    }
+
     static String[] quantizeColumns(GraphBuilder g, TensorProto w, boolean transposed, boolean perChannel, int qmax) {
-        float[] v = Tensors.toFloats(w);
+        java.nio.FloatBuffer v = Tensors.floatView(w);
         int rows = (int) w.getDims(0);
         int cols = (int) w.getDims(1);
         int k = transposed ? cols : rows;
         int nOut = transposed ? rows : cols;
-        float[] scale = new float[perChannel ? nOut : 1];
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < nOut; j++) {
-                float x = Math.abs(transposed ? v[j * cols + i] : v[i * cols + j]);
-                int s = perChannel ? j : 0;
-                if (x > scale[s]) {
-                    scale[s] = x;
+        // the stored matrix is read one row at a time into a plain array (bulk copy), and the loops below have no
+        // branches inside, so that they run at array speed; stored row r is output channel r when transposed
+        float[] row = new float[cols];
+        float[] absMax = new float[nOut];
+        for (int r = 0; r < rows; r++) {
+            v.get(r * cols, row);
+            if (transposed) {
+                float m = absMax[r];
+                for (int c = 0; c < cols; c++) {
+                    m = Math.max(m, Math.abs(row[c]));
+                }
+                absMax[r] = m;
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    absMax[c] = Math.max(absMax[c], Math.abs(row[c]));
                 }
             }
         }
+        float[] scale;
+        if (perChannel) {
+            scale = absMax;
+        } else {
+            float m = 0;
+            for (float x : absMax) {
+                m = Math.max(m, x);
+            }
+            scale = new float[] {m};
+        }
+        float[] inv = new float[nOut];
         for (int s = 0; s < scale.length; s++) {
             scale[s] = scale[s] == 0 ? 1f : scale[s] / qmax;
         }
+        for (int j = 0; j < nOut; j++) {
+            inv[j] = 1f / scale[perChannel ? j : 0];
+        }
         byte[] q = new byte[k * nOut];
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < nOut; j++) {
-                float x = transposed ? v[j * cols + i] : v[i * cols + j];
-                q[i * nOut + j] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(x / scale[perChannel ? j : 0])));
+        for (int r = 0; r < rows; r++) {
+            v.get(r * cols, row);
+            if (transposed) {
+                float f = inv[r];
+                for (int c = 0; c < cols; c++) {
+                    q[c * nOut + r] = (byte) Math.max(-qmax, Math.min(qmax, roundHalfEven(row[c] * f)));
+                }
+            } else {
+                int base = r * nOut;
+                for (int c = 0; c < cols; c++) {
+                    q[base + c] = (byte) Math.max(-qmax, Math.min(qmax, roundHalfEven(row[c] * inv[c])));
+                }
             }
         }
         String qn = g.addInitializer(Tensors.int8(w.getName() + "_quantized", new long[] {k, nOut}, q));
@@ -247,22 +286,23 @@ public final class Int8Dynamic implements Technique {
      * are computed against the float16-rounded scale, so code x scale is exactly what the graph reconstructs.
      */
     static String[] quantizeRows(GraphBuilder g, TensorProto t, int qmax) {
-        float[] v = Tensors.toFloats(t);
+        java.nio.FloatBuffer v = Tensors.floatView(t);
         int rows = (int) t.getDims(0);
         int cols = (int) t.getDims(1);
-        float[] scale = new float[rows];
         byte[] q = new byte[rows * cols];
         java.nio.ByteBuffer halves = java.nio.ByteBuffer.allocate(rows * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
+            v.get(r * cols, row);
             float m = 0;
             for (int c = 0; c < cols; c++) {
-                m = Math.max(m, Math.abs(v[r * cols + c]));
+                m = Math.max(m, Math.abs(row[c]));
             }
             short half = dev.edgefit.model.Half.fromFloat(m == 0 ? 1f : m / qmax);
-            scale[r] = dev.edgefit.model.Half.toFloat(half);
             halves.putShort(half);
+            float inv = 1f / dev.edgefit.model.Half.toFloat(half);
             for (int c = 0; c < cols; c++) {
-                q[r * cols + c] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(v[r * cols + c] / scale[r])));
+                q[r * cols + c] = (byte) Math.max(-qmax, Math.min(qmax, roundHalfEven(row[c] * inv)));
             }
         }
         String qn = g.addInitializer(Tensors.int8(t.getName() + "_quantized", new long[] {rows, cols}, q));

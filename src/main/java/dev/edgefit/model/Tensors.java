@@ -39,6 +39,17 @@ public final class Tensors {
     }
 
     /** Values of a floating-point tensor (float, float16, double) as float[]. */
+    /**
+     * The values of a floating-point tensor without copying them when they are float32 raw data (a read-only view
+     * of the tensor's bytes); other encodings are converted with {@link #toFloats}. For reading large weights once.
+     */
+    public static java.nio.FloatBuffer floatView(TensorProto t) {
+        if (dtype(t) == DType.FLOAT && !t.getRawData().isEmpty()) {
+            return t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        }
+        return java.nio.FloatBuffer.wrap(toFloats(t));
+    }
+
     public static float[] toFloats(TensorProto t) {
         DType d = dtype(t);
         int n = Math.toIntExact(elementCount(t));

@@ -21,6 +21,18 @@ import static org.junit.jupiter.api.Assertions.*;
 class Int8DynamicTest {
 
     @Test
+    void roundingMatchesRintTiesToEven() {
+        java.util.Random r = new java.util.Random(3);
+        for (int k = 0; k < 200_000; k++) {
+            float x = (r.nextFloat() * 2 - 1) * 130f;
+            org.junit.jupiter.api.Assertions.assertEquals((int) Math.rint(x), Int8Dynamic.roundHalfEven(x), "x = " + x);
+        }
+        for (float x : new float[] {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, -127.5f, 0f, -0f}) {
+            org.junit.jupiter.api.Assertions.assertEquals((int) Math.rint(x), Int8Dynamic.roundHalfEven(x), "x = " + x);
+        }
+    }
+
+    @Test
     void miniLmInt8IsSmallAndFaithful() throws Exception {
         Path src = TestModels.miniLm();
         ModelSnapshot fp32 = OnnxModels.load(src);
