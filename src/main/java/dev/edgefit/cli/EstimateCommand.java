@@ -86,6 +86,10 @@ class EstimateCommand implements Callable<Integer> {
                 chosen.add(withHost.require(t));
             }
         }
+        if (runtime != null && chosen.stream().noneMatch(d -> d.runtime(runtime).isPresent())) {
+            throw EdgeFitException.badParameter("None of the devices has the runtime '" + runtime + "'; theirs: "
+                    + String.join(", ", chosen.stream().flatMap(d -> d.runtimeIds().stream()).distinct().toList()) + ".");
+        }
         Constraints user = limits.constraints();
         Workload natural = Workload.of(m, null);
         Workload converted = precision == null ? null : Workload.of(m, precision);

@@ -68,5 +68,8 @@ class EstimateCliTest {
         CliRun p = run("estimate", model, "--device", "esp32", "--precision", "int3");
         assertEquals(2, p.code());
         assertEquals("edgefit: --precision must be one of int8, fp16, fp32, not 'int3'.", p.err().strip());
+        CliRun rt = run("estimate", model, "--device", "esp32", "--runtime", "tensorrt");
+        assertEquals(2, rt.code());
+        assertEquals("edgefit: None of the devices has the runtime 'tensorrt'; theirs: tflm-esp-nn, tflm.", rt.err().strip());
     }
 }
