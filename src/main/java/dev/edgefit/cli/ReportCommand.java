@@ -116,7 +116,7 @@ final class ReportCommand implements Callable<Integer> {
             }
             recipe.put("steps", steps);
             ExportResult exported = ExportService.export(new ExportService.Request(last.snapshot(), model, out, fs, dataset, 64, null,
-                    overwrite, recipe), Cli.progress(spec));
+                    overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES), Cli.progress(spec));
             ModelStats stats;
             try {
                 stats = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, Map.of()).generate(0)));
