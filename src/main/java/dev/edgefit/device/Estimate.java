@@ -42,15 +42,16 @@ public record Estimate(String device, String deviceName, String runtime, String 
         formats = List.copyOf(formats);
     }
 
-    /** "est. 41 ms ±30%", "12.3 ms (measured)" or "no estimate". */
+    /** "est. 41 ms ±30%", "est. 171 s ±29%", "12.3 ms (measured)" or "no estimate". */
     public String latencyText() {
         if (latencyMs == null) {
             return "no estimate";
         }
+        String t = latencyMs >= 10_000 ? String.format(java.util.Locale.ROOT, "%.0f s", latencyMs / 1000) : Constraints.formatMillis(latencyMs);
         if (measured) {
-            return Constraints.formatMillis(latencyMs) + " (measured)";
+            return t + " (measured)";
         }
-        return String.format(java.util.Locale.ROOT, "est. %s ±%.0f%%", Constraints.formatMillis(latencyMs), errorBandPct);
+        return String.format(java.util.Locale.ROOT, "est. %s ±%.0f%%", t, errorBandPct);
     }
 
     /** "est. 1.57 mJ", "0.2 mJ" when measured, or "–" without a power figure. */

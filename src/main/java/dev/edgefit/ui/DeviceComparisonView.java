@@ -115,6 +115,18 @@ final class DeviceComparisonView extends VBox {
         DefaultNumericAxis y = new DefaultNumericAxis("latency", "ms");
         y.setLogAxis(true);
         y.setAutoRanging(true);
+        y.setTickLabelFormatter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Number n) {
+                double v = n.doubleValue();
+                return v >= 1 ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.3g", v);
+            }
+
+            @Override
+            public Number fromString(String s) {
+                return Double.parseDouble(s.replace(",", ""));
+            }
+        });
         chart = new XYChart(xAxis, y);
         chart.setTitle("Latency per device, est. ± band");
         chart.setLegendVisible(false);
