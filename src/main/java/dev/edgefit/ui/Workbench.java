@@ -938,7 +938,6 @@ public final class Workbench {
 
     private void exported(ExportResult r, Path html, boolean offerReport) {
         exporting = false;
-        updateControls();
         progress.setProgress(1);
         StringBuilder b = new StringBuilder();
         boolean flagged = false;
@@ -948,6 +947,7 @@ public final class Workbench {
         }
         status.setText("Exported to " + r.dir() + (flagged ? "; an artifact is flagged, see the report." : ".") + exportNotes);
         exportNotes = "";
+        updateControls(); // after the status, so whoever sees the buttons back sees the final status too
         if (offerReport && !Boolean.getBoolean(NO_DIALOGS)) {
             Alert a = new Alert(Alert.AlertType.INFORMATION, b + "\n" + ExportFormat.COREML_NOTE + "\n\nOpen the report?",
                     ButtonType.YES, ButtonType.NO);

@@ -34,6 +34,8 @@ class CliProcessTest {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("-Dedgefit.root=" + root);
+        // an empty configuration folder: the user's own profiles and recent files are not part of the test
+        cmd.add("-D" + dev.edgefit.common.AppPaths.CONFIG_PROPERTY + "=" + TestModels.tempDir("cliconfig"));
         cmd.add("dev.edgefit.Main");
         for (Object a : args) {
             cmd.add(String.valueOf(a));

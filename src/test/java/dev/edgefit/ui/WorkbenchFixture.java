@@ -46,12 +46,17 @@ abstract class WorkbenchFixture {
         try {
             WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> {
                 WaitForAsyncUtils.waitForFxEvents();
-                return condition.getAsBoolean();
+                return onFx(condition);
             });
         } catch (java.util.concurrent.TimeoutException e) {
             fail("timed out waiting: " + what + "; status '" + workbench.status.getText() + "', error '" + workbench.errorLabel.getText()
                     + "', devices '" + workbench.comparison.status.getText() + "'");
         }
-        assertTrue(condition.getAsBoolean(), what);
+        assertTrue(onFx(condition), what);
+    }
+
+    /** Evaluates on the FX thread, so a condition never sees a UI update half done. */
+    private static boolean onFx(BooleanSupplier condition) throws Exception {
+        return WaitForAsyncUtils.asyncFx(condition::getAsBoolean).get(30, TimeUnit.SECONDS);
     }
 }
