@@ -37,9 +37,17 @@ public record Artifact(Path path, String format, String precision, long bytes, S
             return head + ", not verified";
         }
         Verification v = verification;
-        String acc = v.accuracy() == null ? "" : String.format(java.util.Locale.ROOT, ", accuracy %.2f%%%s", v.accuracy() * 100,
-                v.sourceAccuracy() == null ? "" : String.format(java.util.Locale.ROOT, " (source %.2f%%)", v.sourceAccuracy() * 100));
-        return head + String.format(java.util.Locale.ROOT, ", top-1 agreement %.4f, cosine %.6f, max diff %.3g%s in %s%s", v.top1Agreement(),
-                v.meanCosine(), v.maxAbsDiff(), acc, v.runtime(), v.passed() ? "" : " (FLAGGED)");
+        return head + String.format(java.util.Locale.ROOT, ", top-1 agreement %.4f, cosine %.6f, max diff %.3g (%d inputs)%s in %s%s", v.top1Agreement(),
+                v.meanCosine(), v.maxAbsDiff(), v.samples(), accuracyText(v), v.runtime(), v.passed() ? "" : " (FLAGGED)");
+    }
+
+    /** ", accuracy 89.80% on 2,000 labelled items (source model 89.65%)", or "" without labels. */
+    static String accuracyText(Verification v) {
+        if (v.accuracy() == null) {
+            return "";
+        }
+        return String.format(java.util.Locale.ROOT, ", accuracy %.2f%%%s%s", v.accuracy() * 100,
+                v.accuracySamples() == null ? "" : String.format(java.util.Locale.ROOT, " on %,d labelled items", v.accuracySamples()),
+                v.sourceAccuracy() == null ? "" : String.format(java.util.Locale.ROOT, " (source model %.2f%%)", v.sourceAccuracy() * 100));
     }
 }

@@ -244,7 +244,8 @@ public final class ExportService {
         try (TfliteRunner a = new TfliteRunner(tfl, r.inputPerms(), 1)) {
             Verification run = verify(a, ctx, progress.slice(0.4, 1));
             v = new Verification(run.runtime() + ", running the bytes of micro/model_data.cc (TFLM itself is not run here)", run.maxAbsDiff(),
-                    run.meanCosine(), run.top1Agreement(), run.accuracy(), run.samples(), run.passed(), run.note(), run.sourceAccuracy());
+                    run.meanCosine(), run.top1Agreement(), run.accuracy(), run.samples(), run.passed(), run.note(), run.sourceAccuracy(),
+                    run.accuracySamples());
         }
         Map<String, Object> d = tfliteDetails(r);
         d.put("modelBytes", r.bytes().length);
@@ -304,7 +305,7 @@ public final class ExportService {
             String note = passed ? "top-1 agreement with the source model is at least " + AGREEMENT_THRESHOLD
                     : String.format(java.util.Locale.ROOT, "FLAGGED: top-1 agreement %.4f with the source model is below %.2f", f.top1Agreement(), AGREEMENT_THRESHOLD);
             return new Verification(artifact.runtimeName(), f.maxAbsDiff(), f.meanCosine(), f.top1Agreement(), accuracy, f.samples(), passed, note,
-                    ctx.sourceAccuracy);
+                    ctx.sourceAccuracy, accuracy == null ? null : req.data().size());
         }
     }
 

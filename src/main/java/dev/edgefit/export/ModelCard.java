@@ -24,7 +24,11 @@ final class ModelCard {
         s.append("Source inputs: ").append(String.join(", ", req.snapshot().inputs().stream().map(TensorSpec::toString).toList()))
                 .append("; outputs: ").append(String.join(", ", req.snapshot().outputs().stream().map(TensorSpec::toString).toList())).append(".\n\n");
         s.append("## Files and verification\n\n");
-        s.append("Each file was reloaded from disk, run, and compared with the source model (ONNX Runtime) on the same inputs.\n\n");
+        Verification first = artifacts.stream().map(Artifact::verification).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        s.append("Each file was reloaded from disk, run, and compared with the source model (ONNX Runtime) on the same ")
+                .append(first == null ? "inputs" : String.format(Locale.ROOT, "%,d inputs", first.samples()))
+                .append(first == null || first.accuracySamples() == null ? "" : String.format(Locale.ROOT, "; accuracy is over %,d labelled items", first.accuracySamples()))
+                .append(".\n\n");
         s.append("| file | format | precision | bytes | runtime | max abs diff | mean cosine | top-1 agreement | accuracy |\n");
         s.append("|---|---|---|---|---|---|---|---|---|\n");
         Double sourceAcc = null;

@@ -124,7 +124,7 @@ public final class ReportWriter {
                     .append("</td></tr>");
         }
         h.append("</table><div class=\"charts\">");
-        h.append(chart("Size (MB)", r.steps(), s -> s.fileBytes() / 1e6, SERIES[0]));
+        h.append(chart("Size (MiB)", r.steps(), s -> s.fileBytes() / 1048576.0, SERIES[0]));
         h.append(chart("Accuracy (%)", r.steps(), s -> s.accuracy() == null ? null : s.accuracy() * 100, SERIES[1]));
         h.append(chart("Latency p50 (ms, this machine)", r.steps(), DeploymentReport.StepRow::latencyP50Ms, SERIES[2]));
         h.append("</div>");
@@ -139,9 +139,11 @@ public final class ReportWriter {
                         .append(esc(a.get("precision"))).append("</td><td class=\"num\">").append(esc(bytes((Long) a.get("bytes"))))
                         .append("</td><td><code>").append(esc(a.get("sha256"))).append("</code></td><td>");
                 if (a.get("verification") instanceof dev.edgefit.export.Verification v) {
-                    h.append(esc(String.format(Locale.ROOT, "%s: max |diff| %.3g, cosine %.5f, top-1 agreement %.4f%s (%d samples). %s",
-                            v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(),
-                            v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", v.accuracy() * 100), v.samples(), v.note())));
+                    h.append(esc(String.format(Locale.ROOT, "%s: max |diff| %.3g, cosine %.5f, top-1 agreement %.4f (%d inputs)%s. %s",
+                            v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(), v.samples(),
+                            v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%%s", v.accuracy() * 100,
+                                    v.accuracySamples() == null ? "" : String.format(Locale.ROOT, " on %,d labelled items", v.accuracySamples())),
+                            v.note())));
                 }
                 h.append("</td></tr>");
             }
@@ -170,13 +172,7 @@ public final class ReportWriter {
     }
 
     static String bytes(long b) {
-        if (b >= 1_000_000) {
-            return String.format(Locale.ROOT, "%.2f MB (%,d bytes)", b / 1e6, b);
-        }
-        if (b >= 1_000) {
-            return String.format(Locale.ROOT, "%.1f kB (%,d bytes)", b / 1e3, b);
-        }
-        return b + " bytes";
+        return b < 1024 ? b + " bytes" : String.format(Locale.ROOT, "%s (%,d bytes)", dev.edgefit.device.Constraints.formatBytes(b), b);
     }
 
     /** A small bar chart, one bar per step with a value; steps without a value get no bar and say so. */

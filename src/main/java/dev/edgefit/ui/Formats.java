@@ -11,18 +11,12 @@ final class Formats {
     private Formats() {
     }
 
-    /** Decimal units (kB, MB), as file managers show file sizes. */
+    /**
+     * A size as every part of EdgeFit writes it (fit panel, limits, devices, report): binary units unless the number
+     * is round in SI ones, see {@link dev.edgefit.device.Constraints#formatBytes(long)}.
+     */
     static String bytes(long b) {
-        if (b >= 1_000_000_000L) {
-            return String.format(Locale.ROOT, "%.2f GB", b / 1e9);
-        }
-        if (b >= 1_000_000) {
-            return String.format(Locale.ROOT, "%.2f MB", b / 1e6);
-        }
-        if (b >= 1_000) {
-            return String.format(Locale.ROOT, "%.1f kB", b / 1e3);
-        }
-        return b + " B";
+        return dev.edgefit.device.Constraints.formatBytes(b);
     }
 
     /** A fraction as a percentage with two decimals: 0.8965 is "89.65%". */

@@ -9,14 +9,14 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 
 /**
- * The three live charts: file size (MB), accuracy (%) or, without labels, output cosine to the original, and
+ * The three live charts: file size (MiB), accuracy (%) or, without labels, output cosine to the original, and
  * latency p50 on this machine (ms); one point per measured step, added as the step finishes (on the FX thread).
  */
 final class StepCharts {
     final DoubleDataSet size = new DoubleDataSet("size");
     final DoubleDataSet quality = new DoubleDataSet("accuracy");
     final DoubleDataSet latency = new DoubleDataSet("latency p50");
-    final XYChart sizeChart = ChartStyles.perStep("Size on disk", "size", "MB", size, 0);
+    final XYChart sizeChart = ChartStyles.perStep("Size on disk", "size", "MiB", size, 0);
     final XYChart qualityChart = ChartStyles.perStep("Accuracy", "accuracy", "%", quality, 1);
     final XYChart latencyChart = ChartStyles.perStep("Latency p50 (this machine)", "latency", "ms", latency, 2);
     private final HBox node = new HBox(8, sizeChart, qualityChart, latencyChart);
@@ -52,7 +52,7 @@ final class StepCharts {
     /** Adds the step's three values. */
     void add(Step s) {
         Metrics m = s.metrics();
-        size.add(s.index(), m.fileBytes() / 1e6);
+        size.add(s.index(), m.fileBytes() / 1048576.0);
         quality.add(s.index(), quality(s));
         latency.add(s.index(), m.latencyMs() == null ? Double.NaN : m.latencyMs().p50());
         rescale();

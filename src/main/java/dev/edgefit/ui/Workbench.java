@@ -365,23 +365,23 @@ public final class Workbench {
         stepsTable.setId("steps-table");
         stepsTable.getColumns().setAll(List.of(
                 col("#", s -> (isCurrent(s) ? "▸ " : "") + s.index(), 36),
-                col("Technique", Step::displayName, 185),
-                col("Parameters", s -> Formats.params(s.params()), 125),
-                col("Status", this::statusText, 80),
-                col("Size", s -> Formats.bytes(s.metrics().fileBytes()), 75),
+                col("Technique", Step::displayName, 170),
+                col("Parameters", s -> Formats.params(s.params()), 100),
+                col("Status", this::statusText, 72),
+                col("Size", s -> Formats.bytes(s.metrics().fileBytes()), 85),
                 col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : Formats.pct(s.metrics().accuracy()), 75),
                 col("Cosine", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "1 (itself)" : "n/m")
-                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 75),
+                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 70),
                 col("p50 / p99 ms", s -> s.metrics().latencyMs() == null ? "n/m"
                         : Formats.ms(s.metrics().latencyMs().p50()) + " / " + Formats.ms(s.metrics().latencyMs().p99()), 110),
-                col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 80)));
+                col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 85)));
         stepsTable.getColumns().get(0).setStyle("-fx-alignment: CENTER-RIGHT;");
         // columns keep their widths (a narrow window scrolls the table sideways rather than cut every number
         // short); the parameters column takes any width to spare
         stepsTable.setColumnResizePolicy(TableView.UNCONSTRAINED_RESIZE_POLICY);
         TableColumn<Step, ?> params = stepsTable.getColumns().get(2);
         double others = stepsTable.getColumns().stream().filter(c -> c != params).mapToDouble(TableColumn::getPrefWidth).sum();
-        params.prefWidthProperty().bind(javafx.beans.binding.Bindings.max(125.0, stepsTable.widthProperty().subtract(others + 18)));
+        params.prefWidthProperty().bind(javafx.beans.binding.Bindings.max(100.0, stepsTable.widthProperty().subtract(others + 18)));
         stepsTable.setPlaceholder(new Label("The original model is measured as step 0 when it opens; then run a technique."));
         stepsTable.setRowFactory(t -> new TableRow<>() {
             @Override

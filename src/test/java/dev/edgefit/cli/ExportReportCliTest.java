@@ -20,6 +20,10 @@ class ExportReportCliTest {
         assertEquals("ort", e.at("/artifacts/1/format").asText());
         assertEquals(1.0, e.at("/artifacts/1/verification/top1Agreement").asDouble());
         assertEquals(0.8965, e.at("/artifacts/0/verification/accuracy").asDouble(), 1e-9);
+        assertEquals(2000, e.at("/artifacts/0/verification/accuracySamples").asInt(), "accuracy is over every labelled item");
+        assertEquals(64, e.at("/artifacts/0/verification/samples").asInt(), "agreement over the default 64 inputs");
+        String card = Files.readString(dir.resolve("e/README.md"));
+        assertTrue(card.contains("on the same 64 inputs; accuracy is over 2,000 labelled items"), card);
 
         CliRun r = run("report", TestModels.sampleCnn(), "--technique", "int8-dynamic", "--data", TestModels.sampleData(), "--device",
                 "raspberry-pi-4", "--max-size", "200KB", "--runs", 3, "--out", dir.resolve("r"), "--json");

@@ -54,7 +54,7 @@ class WorkbenchTest extends WorkbenchFixture {
         assertEquals(1, workbench.charts.quality.getDataCount());
         assertEquals(1, workbench.charts.latency.getDataCount());
         assertEquals(89.65, workbench.charts.quality.get(1, 0), 1e-9, "accuracy of the sample on the bundled data, in %");
-        assertEquals(Files.size(TestModels.sampleCnn()) / 1e6, workbench.charts.size.get(1, 0), 1e-12, "size is the file's bytes");
+        assertEquals(Files.size(TestModels.sampleCnn()) / 1048576.0, workbench.charts.size.get(1, 0), 1e-12, "size is the file's bytes, in MiB");
         waitFor("per-layer table", () -> workbench.model.layers.getItems().size() == 19);
         assertTrue(workbench.model.header.getText().contains("82,954 parameters"), workbench.model.header.getText());
 
@@ -74,7 +74,7 @@ class WorkbenchTest extends WorkbenchFixture {
         assertEquals(2, workbench.charts.latency.getDataCount(), "latency chart gained a point");
         Step s1 = workbench.stepsTable.getItems().get(1);
         assertEquals("int8-dynamic", s1.techniqueId());
-        assertEquals(Files.size(s1.artifact()) / 1e6, workbench.charts.size.get(1, 1), 1e-12, "the point is the written file's size");
+        assertEquals(Files.size(s1.artifact()) / 1048576.0, workbench.charts.size.get(1, 1), 1e-12, "the point is the written file's size");
         assertTrue(workbench.charts.size.get(1, 1) < workbench.charts.size.get(1, 0) / 2, "int8 is less than half the size");
         assertEquals(s1.metrics().latencyMs().p50(), workbench.charts.latency.get(1, 1), 1e-12);
 
