@@ -20,7 +20,9 @@ import java.util.function.Predicate;
  * class; the same kind of processor anywhere; all rows.
  *
  * <p>The error is measured, not assumed: {@link #leaveOneOut()} removes each row in turn, predicts it from the
- * rest, and compares. The band shown beside an estimate ({@link #bandPct(Level)}) is the worst such error
+ * rest, and compares. A per-operator cost that a profile fitted to its own measurements ({@code opOverheadFitted})
+ * is left out of that check (efficiencies are solved again without it), so no row is predicted with a figure derived
+ * from that row. The band shown beside an estimate ({@link #bandPct(Level)}) is the worst such error
  * among the rows predicted at that level or a more specific one: the figure a user should expect to be off by,
  * as a factor: a band of 40% means the published figure was within est/1.4 .. est*1.4.
  */
@@ -79,11 +81,11 @@ public final class Calibration {
     private final List<Check> checks;
     private final Map<Level, Double> bands = new EnumMap<>(Level.class);
 
-    private Calibration(List<Row> rows) {
+    private Calibration(List<Row> rows, List<Row> independent) {
         this.rows = List.copyOf(rows);
         List<Check> cs = new ArrayList<>();
-        for (Row r : rows) {
-            Fit f = fit(r.device(), r.runtime(), r.measurement().precision(), q -> q != r);
+        for (Row r : independent) {
+            Fit f = fit(independent, r.device(), r.runtime(), r.measurement().precision(), q -> q != r);
             if (f == null) {
                 continue;
             }
@@ -119,16 +121,21 @@ public final class Calibration {
     /** Fits every measurement of every profile that has the figures to estimate with. */
     public static Calibration of(Collection<DeviceProfile> profiles) {
         List<Row> rows = new ArrayList<>();
+        List<Row> independent = new ArrayList<>();
         for (DeviceProfile d : profiles) {
             for (Measurement m : d.measurements()) {
                 Runtime r = d.runtime(m.runtime()).orElse(null);
                 if (r == null || !Estimator.canEstimate(d, r) || !ReferenceWorkloads.ids().contains(m.model())) {
                     continue;
                 }
-                rows.add(new Row(d, r, m, solve(d, r, ReferenceWorkloads.workload(m.model(), m.precision()), m.latencyMs())));
+                Workload w = ReferenceWorkloads.workload(m.model(), m.precision());
+                Row row = new Row(d, r, m, solve(d, r, w, m.latencyMs()));
+                rows.add(row);
+                Runtime free = r.withoutFittedOverhead();
+                independent.add(free == r ? row : new Row(d, free, m, solve(d, free, w, m.latencyMs())));
             }
         }
-        return new Calibration(rows);
+        return new Calibration(rows, independent);
     }
 
     /** The efficiency at which {@code w} takes {@code ms} milliseconds on the device's runtime. */
@@ -205,10 +212,10 @@ public final class Calibration {
 
     /** The efficiency of a runtime of a device for a precision, from the most specific rows; null with no rows. */
     public Fit efficiency(DeviceProfile d, Runtime r, String precision) {
-        return fit(d, r, precision, q -> true);
+        return fit(rows, d, r, precision, q -> true);
     }
 
-    private Fit fit(DeviceProfile d, Runtime r, String precision, Predicate<Row> use) {
+    private static Fit fit(List<Row> rows, DeviceProfile d, Runtime r, String precision, Predicate<Row> use) {
         List<Predicate<Row>> levels = List.of(
                 q -> q.device().id().equals(d.id()) && q.runtime().id().equals(r.id()),
                 q -> q.runtime().id().equals(r.id()),

@@ -68,6 +68,7 @@ import java.util.TreeMap;
  *     weightsIn: flash                       #   flash (microcontrollers) or ram (default)
  *     ramOverheadBytes: 16KiB                #   the runtime's own memory
  *     opOverheadUs: 5                        #   fixed cost per operator
+ *     opOverheadFitted: true                 #   that cost was fitted to this profile's measurements (default false)
  *     vectorized: false                      #   kernels without SIMD (TFLM reference): 1 MAC/cycle/thread
  *     source: "..."                          #   required for a mapping
  * formats: [tflite, onnx, ort]               # optional
@@ -101,7 +102,7 @@ public final class DeviceCatalog {
             "accelerators", "runtimes", "formats", "defaultConstraints", "sources", "measurements", "connectivity");
     private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters", "macsPerCycle");
     private static final Set<String> RUNTIME_FIELDS = Set.of("id", "target", "threads", "precisions", "ops", "fallback",
-            "weightsIn", "ramOverheadBytes", "opOverheadUs", "source", "vectorized");
+            "weightsIn", "ramOverheadBytes", "opOverheadUs", "opOverheadFitted", "source", "vectorized");
     private static final Set<String> MEASUREMENT_FIELDS = Set.of("runtime", "model", "precision", "latencyMs", "source");
     /** Precisions a runtime, a measurement or an accelerator's throughput can name. */
     public static final List<String> PRECISIONS = List.of("int8", "fp16", "fp32");
@@ -302,6 +303,9 @@ public final class DeviceCatalog {
                 }
                 putIf(rm, "ramOverheadBytes", r.ramOverheadBytes());
                 putIf(rm, "opOverheadUs", r.opOverheadUs());
+                if (r.opOverheadFitted()) {
+                    rm.put("opOverheadFitted", true);
+                }
                 if (!r.vectorized()) {
                     rm.put("vectorized", false);
                 }
@@ -706,6 +710,17 @@ public final class DeviceCatalog {
                         opOverhead = oo.asDouble();
                     }
                 }
+                boolean fitted = false;
+                JsonNode fit = r.get("opOverheadFitted");
+                if (fit != null && !fit.isNull()) {
+                    if (!fit.isBoolean()) {
+                        problem(path + ".opOverheadFitted must be true or false, not '" + fit.asText() + "'");
+                    } else if (fit.asBoolean() && opOverhead == null) {
+                        problem(path + ".opOverheadFitted needs opOverheadUs");
+                    } else {
+                        fitted = fit.asBoolean();
+                    }
+                }
                 String source = text(r, "source", path + ".source", true);
                 boolean vectorized = true;
                 JsonNode vec = r.get("vectorized");
@@ -722,7 +737,7 @@ public final class DeviceCatalog {
                 if (problems.size() == before && id != null) {
                     out.add(new DeviceProfile.Runtime(id.toLowerCase(Locale.ROOT), target, threads == null ? 1 : threads.intValue(),
                             precisions, ops, fallback == null ? null : fallback.toLowerCase(Locale.ROOT), "flash".equals(weightsIn),
-                            ramOverhead, opOverhead, source, vectorized));
+                            ramOverhead, opOverhead, source, vectorized, fitted));
                 }
             }
             for (DeviceProfile.Runtime r : out) {

@@ -199,13 +199,29 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Runtime(String id, Target target, int threads, List<String> precisions, List<String> ops, String fallback,
                           boolean weightsInFlash, Long ramOverheadBytes, Double opOverheadUs, String source,
-                          boolean vectorized) {
+                          boolean vectorized, boolean opOverheadFitted) {
         public Runtime {
             Objects.requireNonNull(id, "id");
             target = target == null ? Target.CPU : target;
             threads = Math.max(1, threads);
             precisions = precisions == null ? List.of() : List.copyOf(precisions);
             ops = ops == null ? List.of() : List.copyOf(ops);
+            opOverheadFitted = opOverheadFitted && opOverheadUs != null;
+        }
+
+        /** A runtime whose per-operator cost, if any, is an independent figure (not fitted to the measurements). */
+        public Runtime(String id, Target target, int threads, List<String> precisions, List<String> ops, String fallback,
+                       boolean weightsInFlash, Long ramOverheadBytes, Double opOverheadUs, String source, boolean vectorized) {
+            this(id, target, threads, precisions, ops, fallback, weightsInFlash, ramOverheadBytes, opOverheadUs, source, vectorized, false);
+        }
+
+        /**
+         * This runtime without a per-operator cost that was fitted to the profile's own measurements: what the
+         * calibration's leave-one-out check uses, so that a row is never predicted with a figure derived from it.
+         */
+        public Runtime withoutFittedOverhead() {
+            return opOverheadFitted ? new Runtime(id, target, threads, precisions, ops, fallback, weightsInFlash, ramOverheadBytes, null,
+                    source, vectorized, false) : this;
         }
 
         /** True if it executes this precision ({@code int8}, {@code fp16}, {@code fp32}). */

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DeviceCatalogTest {
@@ -166,6 +167,7 @@ class DeviceCatalogTest {
         Files.writeString(dir.resolve("msrc.yaml"), GOOD + rt
                 + "measurements:\n  - {runtime: tflm, model: resnet18, precision: int8, latencyMs: 11}\n");
         Files.writeString(dir.resolve("macs.yaml"), GOOD.replace("clockMhz: 1500}", "clockMhz: 1500, macsPerCycle: {int8: 16}}"));
+        Files.writeString(dir.resolve("fitted.yaml"), GOOD + rt + "    opOverheadFitted: true\n");
 
         DeviceCatalog c = DeviceCatalog.load(dir);
         assertEquals(List.of("ok"), c.profiles().stream().map(DeviceProfile::id).toList());
@@ -182,6 +184,17 @@ class DeviceCatalogTest {
         assertEquals(dir.resolve("mrt.yaml") + ": measurements[0].runtime 'tensorrt' is not among the profile's runtimes.", only(c, "mrt.yaml").message());
         assertEquals(dir.resolve("msrc.yaml") + ": measurements[0].source is missing.", only(c, "msrc.yaml").message());
         assertTrue(only(c, "macs.yaml").message().contains("cpu.macsPerCycle has no source"), only(c, "macs.yaml").message());
+        assertEquals(dir.resolve("fitted.yaml") + ": runtimes[0].opOverheadFitted needs opOverheadUs.", only(c, "fitted.yaml").message());
+    }
+
+    @Test
+    void aFittedPerOperatorCostIsLeftOutOfTheIndependentCheck() {
+        DeviceProfile.Runtime tpu = DeviceCatalog.bundled().require("coral-dev-board").runtime("edgetpu").orElseThrow();
+        assertTrue(tpu.opOverheadFitted());
+        assertEquals(19.0, tpu.opOverheadUs());
+        assertNull(tpu.withoutFittedOverhead().opOverheadUs());
+        DeviceProfile.Runtime trt = DeviceCatalog.bundled().require("jetson-nano").runtime("tensorrt").orElseThrow();
+        assertSame(trt, trt.withoutFittedOverhead(), "a published per-operator cost stays");
     }
 
     @Test
