@@ -305,6 +305,9 @@ final class DeviceComparisonView extends VBox {
             n++;
         }
         xAxis.setCategories(cats);
+        // half a category of room on each side, so the first and last bars (and their names) are not cut in half
+        xAxis.setAutoRanging(false);
+        xAxis.set(-0.5, Math.max(0.5, n - 0.5));
         latency.set(java.util.Arrays.copyOf(x, n), java.util.Arrays.copyOf(y, n), java.util.Arrays.copyOf(lo, n), java.util.Arrays.copyOf(hi, n), n, true);
         long fits = es.stream().filter(Estimate::fits).count();
         status.setText(String.format(Locale.ROOT, "%s: fits %d of %d devices (each device's default limits). Latency is estimated (est."
