@@ -20,12 +20,39 @@ import java.util.function.Supplier;
  * architecture of each published model and untrained weights (zeros): only the work they ask for matters.
  * Batch normalisation is left out because every runtime folds it into the convolution before it runs.
  */
-final class ReferenceModels {
+public final class ReferenceModels {
     private ReferenceModels() {
     }
 
+    /**
+     * The same architecture with seeded random weights (He-normal for convolution and fully connected weights, small
+     * biases), so that its outputs mean something: what a converter test compares across runtimes.
+     */
+    public static ModelSnapshot withRandomWeights(ModelSnapshot m, long seed) {
+        java.util.Random rnd = new java.util.Random(seed);
+        ai.onnx.proto.OnnxMl.GraphProto.Builder g = m.proto().getGraph().toBuilder();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            ai.onnx.proto.OnnxMl.TensorProto t = g.getInitializer(i);
+            long[] dims = dev.edgefit.model.Tensors.dims(t);
+            if (dims.length == 0 || dev.edgefit.model.Tensors.dtype(t) != DType.FLOAT) {
+                continue; // Clip bounds and the like stay
+            }
+            long fanIn = 1;
+            for (int d = 1; d < dims.length; d++) {
+                fanIn *= dims[d];
+            }
+            double std = dims.length == 1 ? 0.05 : Math.sqrt(2.0 / fanIn);
+            float[] v = new float[(int) dev.edgefit.model.Tensors.elementCount(t)];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = (float) (rnd.nextGaussian() * std);
+            }
+            g.setInitializer(i, dev.edgefit.model.Tensors.floats(t.getName(), dims, v));
+        }
+        return m.derive(m.proto().toBuilder().setGraph(g).build(), m.label() + " (random weights)");
+    }
+
     /** id -> (description, builder). */
-    static Map<String, Map.Entry<String, Supplier<ModelSnapshot>>> all() {
+    public static Map<String, Map.Entry<String, Supplier<ModelSnapshot>>> all() {
         Map<String, Map.Entry<String, Supplier<ModelSnapshot>>> m = new LinkedHashMap<>();
         m.put("mlperf-tiny-ic", Map.entry("MLPerf Tiny image classification: ResNet-8 (3 residual stacks of 16/32/64 filters), CIFAR-10 32x32x3", ReferenceModels::resnet8));
         m.put("mlperf-tiny-kws", Map.entry("MLPerf Tiny keyword spotting: DS-CNN small (64 filters, 4 depthwise-separable blocks), 49x10x1 MFCC", ReferenceModels::dsCnn));
