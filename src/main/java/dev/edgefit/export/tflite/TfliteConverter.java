@@ -256,8 +256,17 @@ public final class TfliteConverter {
         List<String> bad = unsupported();
         if (!bad.isEmpty()) {
             int shown = Math.min(bad.size(), 25);
+            // many nodes: say first which operator types they are, most frequent first
+            Map<String, Integer> byType = new java.util.TreeMap<>();
+            for (NodeProto n : model.graph().getNodeList()) {
+                if (!folded(n) && whyNot(n) != null) {
+                    byType.merge(n.getOpType(), 1, Integer::sum);
+                }
+            }
+            String types = bad.size() <= 5 ? "" : " (" + String.join(", ", byType.entrySet().stream()
+                    .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).map(e -> e.getKey() + " " + e.getValue()).toList()) + ")";
             throw new EdgeFitException(EdgeFitException.Kind.UNSUPPORTED_OPERATOR, modelName + ": TFLite export does not support "
-                    + (bad.size() == 1 ? "1 node" : bad.size() + " nodes") + " of this model: " + String.join(", ", bad.subList(0, shown))
+                    + (bad.size() == 1 ? "1 node" : bad.size() + " nodes") + " of this model" + types + ": " + String.join(", ", bad.subList(0, shown))
                     + (bad.size() > shown ? " and " + (bad.size() - shown) + " more" : "")
                     + "; export it as ONNX or ORT format (ONNX Runtime / ORT Mobile) for this device instead.");
         }

@@ -258,6 +258,16 @@ class TfliteConverterTest {
     }
 
     @Test
+    void aTransformerGetsItsUnsupportedOperatorTypesCountedFirst() {
+        ModelSnapshot m = dev.edgefit.model.OnnxModels.load(TestModels.miniLm());
+        EdgeFitException e = assertThrows(EdgeFitException.class,
+                () -> TfliteConverter.convert(m, TfliteConverter.Options.of(TflitePrecision.FP32), Progress.NONE));
+        String msg = e.getMessage();
+        assertTrue(msg.contains("does not support 61 nodes of this model (ReduceMean 26, Pow 13, Sqrt 13, Erf 6, Gather 2, Cast 1): '/Cast' (Cast)"), msg);
+        assertTrue(msg.contains(" and 36 more; export it as ONNX or ORT format"), msg);
+    }
+
+    @Test
     void shapeArithmeticFoldsToConstants() throws Exception {
         // the Shape -> Gather -> Concat -> Reshape chain that exporters write for flatten
         ModelSnapshot m = OpGraph.of("shape-chain", IMG, g -> {
