@@ -168,7 +168,7 @@ class EstimateCommand implements Callable<Integer> {
             }));
             for (String n : names) {
                 t.row(cells(n, estimates, e -> e.checks().stream().filter(c -> c.name().equals(n)).findFirst()
-                        .map(c -> c.status().id() + (Double.isNaN(c.marginPct()) ? "" : String.format(Locale.ROOT, " (%+.0f%%)", c.marginPct())))
+                        .map(c -> c.status().id() + (c.marginText().isEmpty() ? "" : " (" + c.marginText() + ")"))
                         .orElse("-")));
             }
             t.row(cells("fits", estimates, e -> e.fits() ? "yes" : "no"));
@@ -180,7 +180,7 @@ class EstimateCommand implements Callable<Integer> {
                     o.println(e.device() + ": " + r);
                 }
             }
-            o.println("Margins are (limit - figure) / limit. Estimates (est.) carry the calibration's error band (docs/estimator.md).");
+            o.println("Margins are (limit - figure) / limit, or how many times the limit a figure is once it is twice or more. Estimates (est.) carry the calibration's error band (docs/estimator.md).");
             o.flush();
         }
 

@@ -46,6 +46,23 @@ public final class FitCheck {
         public boolean pass() {
             return status == Status.PASS;
         }
+
+        /** The margin as people read it: "+92%", "-39%", or "21.6x the limit" when twice the limit or more; "" if none. */
+        public String marginText() {
+            return marginText(marginPct);
+        }
+
+        /** {@link #marginText()} of a headroom percentage (NaN or null: ""). */
+        public static String marginText(Double marginPct) {
+            if (marginPct == null || Double.isNaN(marginPct)) {
+                return "";
+            }
+            double times = 1 - marginPct / 100;
+            if (times >= 2) {
+                return String.format(java.util.Locale.ROOT, times >= 10 ? "%.0fx the limit" : "%.1fx the limit", times);
+            }
+            return String.format(java.util.Locale.ROOT, "%+.0f%%", marginPct);
+        }
     }
 
     private FitCheck() {

@@ -103,7 +103,7 @@ public final class ReportWriter {
             for (DeploymentReport.ConstraintRow c : r.constraints()) {
                 h.append("<tr><td>").append(esc(c.name())).append("</td><td>").append(esc(c.limit())).append("</td><td>")
                         .append(esc(c.actual())).append("</td><td class=\"").append(esc(c.status())).append("\">").append(esc(c.status()))
-                        .append("</td><td class=\"num\">").append(c.marginPct() == null ? "" : esc(String.format(Locale.ROOT, "%+.1f%%", c.marginPct())))
+                        .append("</td><td class=\"num\">").append(esc(dev.edgefit.device.FitCheck.ConstraintResult.marginText(c.marginPct())))
                         .append("</td><td>").append(esc(c.note())).append("</td></tr>");
             }
             h.append("</table>");

@@ -276,8 +276,8 @@ final class DeviceComparisonView extends VBox {
         es.forEach(e -> e.checks().forEach(c -> names.add(c.name())));
         for (String n : names) {
             rows.add(row(n + " limit", es, e -> e.checks().stream().filter(c -> c.name().equals(n)).findFirst()
-                    .map(c -> new Cell(c.status().id() + " " + c.limit() + (Double.isNaN(c.marginPct()) ? ""
-                            : String.format(Locale.ROOT, " (%+.0f%%)", c.marginPct())), c.status(), c.note()))
+                    .map(c -> new Cell(c.status().id() + " " + c.limit() + (c.marginText().isEmpty() ? "" : " (" + c.marginText() + ")"),
+                            c.status(), c.note()))
                     .orElse(new Cell("–", null, null))));
         }
         rows.add(row("fits", es, e -> new Cell(e.fits() ? "yes" : "no", e.fits() ? FitCheck.Status.PASS : FitCheck.Status.FAIL,

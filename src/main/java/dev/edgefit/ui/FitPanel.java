@@ -128,6 +128,7 @@ final class FitPanel extends VBox {
         String margin = Double.isNaN(r.marginPct()) ? ""
                 : r.marginPct() > 99 && r.marginPct() < 100 ? "\nover 99% headroom"
                 : r.marginPct() >= 0 ? String.format(Locale.ROOT, "\n%.0f%% headroom", Math.floor(r.marginPct()))
+                : r.marginPct() <= -100 ? "\n" + r.marginText()
                 : String.format(Locale.ROOT, "\n%.0f%% over the limit", -r.marginPct());
         Label l = new Label(mark + " " + r.name() + ": " + r.actual() + " of " + r.limit() + margin);
         l.getStyleClass().addAll("fit", "fit-" + r.status().id());

@@ -38,6 +38,13 @@ class FitCheckTest {
         assertEquals(25.0, lat.marginPct(), 1e-9);
         assertEquals("measured on this machine, not on the device", lat.note());
         assertEquals(Status.FAIL, FitCheck.overall(r));
+
+        assertEquals("+25%", size.marginText());
+        assertEquals("-50%", ram.marginText());
+        ConstraintResult far = FitCheck.check(new Constraints(4L << 20, null, null), 86L << 20, null, null).get(0);
+        assertEquals("22x the limit", far.marginText(), "21.5 times over reads as a factor, not as -2050%");
+        assertEquals("3.7x the limit", ConstraintResult.marginText(-270.0));
+        assertEquals("", ConstraintResult.marginText(Double.NaN));
     }
 
     @Test
