@@ -22,15 +22,18 @@ import java.util.Set;
  * Reads a layer's weights back out of a snapshot as the runtime computes with them, whichever technique stored them:
  * float32 or float16 initializers, float16 with a Cast back to float32 ({@code fp16}), int8 with scales and zero points
  * through DequantizeLinear ({@code int8-static}), int8 MatMulInteger/ConvInteger weights with the scales multiplied in
- * after the integer product ({@code int8-dynamic}), 4-bit MatMulNBits blocks ({@code int4}) and packed sign bits with a
- * scale per channel ({@code binary}).
+ * after the integer product ({@code int8-dynamic}), int8 embedding tables with a float16 scale per row gathered beside
+ * them ({@code int8-dynamic}), 4-bit MatMulNBits blocks ({@code int4}) and packed sign bits with a scale per channel
+ * ({@code binary}).
  *
  * <p>A layer is named by its node: techniques keep the node's name, or derive the new node's name from it
- * ({@code <name>_quant} for MatMulInteger and ConvInteger, {@code <name>_Q4} for MatMulNBits), so the same layer can be
- * read from the original and from any step.
+ * ({@code <name>_quant} for MatMulInteger and ConvInteger, {@code <name>_Q4} for MatMulNBits, {@code <name>_q} for the
+ * Gather of an int8 embedding table), so the same layer can be read from the original and from any step. An embedding
+ * layer is a Gather whose table (input 0) is a 2-D initializer; its rows are its channels.
  */
 public final class WeightReader {
-    private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "MatMul", "Gemm", "ConvInteger", "MatMulInteger", "MatMulNBits");
+    private static final Set<String> WEIGHTED = Set.of("Conv", "ConvTranspose", "MatMul", "Gemm", "ConvInteger", "MatMulInteger", "MatMulNBits",
+            "Gather");
 
     private WeightReader() {
     }
@@ -90,8 +93,9 @@ public final class WeightReader {
             if (channels() <= 1) {
                 return form + ": " + overall;
             }
-            return String.format(Locale.ROOT, "%s: at most %,d distinct values per output channel (%,d channels), %s", form,
-                    maxDistinctPerChannel(), channels(), overall);
+            String unit = opType.equals("Gather") ? "row" : "output channel";
+            return String.format(Locale.ROOT, "%s: at most %,d distinct values per %s (%,d %ss), %s", form,
+                    maxDistinctPerChannel(), unit, channels(), unit.equals("row") ? "row" : "channel", overall);
         }
     }
 
@@ -127,6 +131,7 @@ public final class WeightReader {
         String suffix = switch (n.getOpType()) {
             case "MatMulInteger", "ConvInteger" -> "_quant";
             case "MatMulNBits" -> "_Q4";
+            case "Gather" -> "_q";
             default -> null;
         };
         return suffix != null && name.endsWith(suffix) && name.length() > suffix.length() ? name.substring(0, name.length() - suffix.length()) : name;
@@ -163,6 +168,7 @@ public final class WeightReader {
         return switch (n.getOpType()) {
             case "MatMulInteger", "ConvInteger" -> integer(c, n, layer);
             case "MatMulNBits" -> nBits(c, n, layer);
+            case "Gather" -> embedding(c, n, layer);
             default -> {
                 if (n.getInputCount() < 2) {
                     yield null;
@@ -180,6 +186,46 @@ public final class WeightReader {
                 yield new Weights(layer, n.getName(), n.getOpType(), v.form, v.shape, axis, v.values);
             }
         };
+    }
+
+    /**
+     * A Gather on an embedding table: the float table itself, or int8-dynamic's int8 table whose rows are multiplied by
+     * the float16 scales that the sibling Gather ({@code <layer>_scale}) reads with the same indices.
+     */
+    private static Weights embedding(Context c, NodeProto n, String layer) {
+        TensorProto table = c.init(n.getInput(0));
+        if (table == null || table.getDimsCount() != 2 || Nodes.intAttr(n, "axis", 0) != 0) {
+            return null;
+        }
+        long[] shape = Tensors.dims(table);
+        DType d = Tensors.dtype(table);
+        if (d == DType.FLOAT || d == DType.FLOAT16) {
+            if (shape[1] < 2) {
+                return null; // a column of per-row scales (int8-dynamic's), not an embedding
+            }
+            return new Weights(layer, n.getName(), "Gather", d == DType.FLOAT16 ? "float16" : "float32", shape, 0, Tensors.toFloats(table));
+        }
+        if (d != DType.INT8 || n.getName().equals(layer)) {
+            return null;
+        }
+        TensorProto scales = null;
+        for (NodeProto sibling : c.consumers().getOrDefault(n.getInput(1), List.of())) {
+            if (sibling.getOpType().equals("Gather") && sibling.getName().equals(layer + "_scale")) {
+                scales = c.init(sibling.getInput(0));
+            }
+        }
+        if (scales == null || Tensors.elementCount(scales) != shape[0]) {
+            return null;
+        }
+        float[] scale = Tensors.toFloats(scales);
+        byte[] q = bytes(table);
+        int cols = (int) shape[1];
+        float[] values = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            values[i] = q[i] * scale[i / cols];
+        }
+        return new Weights(layer, n.getName(), "Gather", "int8 rows with a " + Tensors.dtype(scales).label() + " scale per row (int8-dynamic)",
+                shape, 0, values);
     }
 
     /** A float value computed from initializers only, in one of the forms the techniques write; null otherwise. */

@@ -155,6 +155,35 @@ class WeightReaderTest {
     }
 
     @Test
+    void int8DynamicEmbeddingTablesAreWithinHalfAStepOfEachRow() {
+        ModelSnapshot fp32 = OnnxModels.load(TestModels.miniLm());
+        Technique t = TechniqueRegistry.get("int8-dynamic");
+        ModelSnapshot q = t.apply(fp32, Params.defaults(t), TechniqueContext.of(Progress.NONE));
+        String layer = "/embeddings/word_embeddings/Gather";
+        assertTrue(WeightReader.layers(fp32).contains(layer), WeightReader.layers(fp32).toString());
+        assertTrue(WeightReader.layers(q).contains(layer), "the int8 table is read under the original Gather's name");
+        assertEquals(WeightReader.layers(fp32), WeightReader.layers(q), "the same layers, the scales' Gather not among them");
+        WeightReader.Weights before = WeightReader.read(fp32, layer).orElseThrow();
+        WeightReader.Weights after = WeightReader.read(q, layer).orElseThrow();
+        assertEquals("float32", before.form());
+        assertEquals(layer + "_q", after.node());
+        assertTrue(after.form().startsWith("int8 rows with a float16 scale per row"), after.form());
+        assertArrayEquals(new long[] {30522, 384}, after.shape());
+        assertEquals(0, after.channelAxis(), "a row (one token) is a channel");
+        float[] orig = before.values();
+        float[] m = maxAbsPerRow(orig, 30522);
+        for (int i = 0; i < orig.length; i++) {
+            // the row's scale is stored as float16: a step of at most max|row| / 127 x (1 + 2^-11)
+            assertEquals(orig[i], after.values()[i], m[i / 384] / 127 / 2 * 1.001 + 1e-7, "weight " + i + " of row " + i / 384);
+        }
+        java.util.Set<Float> row0 = new java.util.HashSet<>();
+        for (int i = 0; i < 384; i++) {
+            row0.add(after.values()[i]);
+        }
+        assertTrue(row0.size() <= 255, "one row takes at most 255 int8 levels: " + row0.size());
+    }
+
+    @Test
     void int8DynamicPerTensorIsWithinHalfAStep() {
         ModelSnapshot q = apply("int8-dynamic", Map.of("per-channel", "false"));
         WeightReader.Weights w = WeightReader.read(q, "fc2").orElseThrow();
