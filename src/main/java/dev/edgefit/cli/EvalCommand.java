@@ -32,7 +32,7 @@ final class EvalCommand implements Callable<Integer> {
     Path reference;
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Intra-op threads (0 = ONNX Runtime's default). Default: ${DEFAULT-VALUE}.")
     int threads;
-    @Option(names = "--runs", defaultValue = "50", paramLabel = "N", description = "Timed runs for latency. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--runs", defaultValue = "50", paramLabel = "N", description = "Timed runs for latency, at least; runs go on until 0.3 s have passed. Default: ${DEFAULT-VALUE}.")
     int runs;
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
     int warmup;

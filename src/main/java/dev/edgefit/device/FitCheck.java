@@ -17,7 +17,7 @@ public final class FitCheck {
     public static final String LATENCY = "Latency";
 
     static final String MODEL_NOTE = "size of the artifact file on disk";
-    static final String RAM_NOTE = "peak resident memory of the EdgeFit process, measured on this machine, not on the device";
+    static final String RAM_NOTE = "peak resident memory of loading the model and running it once, in a process of its own, measured on this machine, not on the device";
     static final String LATENCY_NOTE = "measured on this machine, not on the device";
 
     /** Outcome of one constraint. */

@@ -26,39 +26,41 @@ import java.util.Map;
  */
 public final class Evaluator {
     private static final int MAX_BATCH = 64;
+    /** The fewest seconds of timed runs (and of warm-up, when there is one) behind a measured latency. */
+    public static final double MIN_LATENCY_SECONDS = 0.3;
+    public static final double MIN_WARMUP_SECONDS = 0.1;
+    static final int MAX_RUNS = 100_000;
 
     private Evaluator() {
     }
 
     public static Metrics evaluate(Path modelFile, EvalConfig cfg, Progress progress) {
         long fileBytes = fileSize(modelFile);
-        boolean memOk = PeakMemory.supported();
-        long baseline = memOk ? PeakMemory.rss() : -1;
-        if (memOk) {
-            PeakMemory.reset();
-        }
+        Double accuracy = null;
+        Integer accSamples = null;
+        Fidelity fidelity = null;
+        Latency latency;
+        String runtime;
         try (Runner runner = new OrtRunner(modelFile, cfg.runner())) {
             Inputs inputs = new Inputs(modelFile, runner, cfg);
             progress.update(0.02, "Loaded " + modelFile.getFileName());
-            Double accuracy = null;
-            Integer accSamples = null;
             if (cfg.data() != null && cfg.data().labelled()) {
                 int n = Math.min(cfg.data().size(), cfg.maxSamples());
                 accuracy = accuracy(runner, inputs, n, progress.slice(0.02, 0.6));
                 accSamples = n;
             }
-            Fidelity fidelity = null;
             if (cfg.reference() != null) {
                 try (Runner ref = new OrtRunner(cfg.reference(), cfg.runner())) {
                     fidelity = compare(runner, ref, inputs.samples(cfg.fidelitySamples()), progress.slice(0.6, 0.75));
                 }
             }
-            Latency latency = latency(runner, inputs.samples(1).get(0), cfg.warmup(), cfg.runs(), cfg.runner().threads(),
-                    progress.slice(0.75, 1.0));
-            Long peak = memOk && baseline > 0 ? Math.max(0, PeakMemory.peak() - baseline) : null;
-            progress.update(1.0, "Measured " + modelFile.getFileName());
-            return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runner.runtimeName());
+            latency = latency(runner, inputs.samples(1).get(0), cfg.warmup(), cfg.runs(), cfg.runner().threads(), progress.slice(0.75, 0.9));
+            runtime = runner.runtimeName();
         }
+        // after the latency runs, so that the child process does not take CPU from them
+        Long peak = MemoryProbe.measure(modelFile, cfg.runner());
+        progress.update(1.0, "Measured " + modelFile.getFileName());
+        return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runtime);
     }
 
     private static long fileSize(Path f) {
@@ -117,26 +119,47 @@ public final class Evaluator {
     }
 
     public static Latency latency(Runner runner, Map<String, Tensor> input, int warmup, int runs, int threads, Progress progress) {
-        return Latency.of(latencySamples(runner, input, warmup, runs, progress), threads);
+        return Latency.of(latencySamples(runner, input, warmup, runs, MIN_WARMUP_SECONDS, MIN_LATENCY_SECONDS, progress), threads);
     }
 
     /** Milliseconds of each of {@code runs} single inferences after {@code warmup} unmeasured ones. */
     public static double[] latencySamples(Runner runner, Map<String, Tensor> input, int warmup, int runs, Progress progress) {
-        for (int i = 0; i < warmup; i++) {
+        return latencySamples(runner, input, warmup, runs, 0, 0, progress);
+    }
+
+    /**
+     * As {@link #latencySamples(Runner, Map, int, int, Progress)}, but the warm-up (when there is one) lasts at least
+     * {@code minWarmupSeconds} and the timed runs at least {@code minSeconds} (at most {@value #MAX_RUNS} runs): 50
+     * runs of a model that takes 0.05 ms are 2.5 ms of measurement, which a moment of other work on the machine
+     * moves as a whole; a third of a second of runs gives a median that repeats.
+     */
+    public static double[] latencySamples(Runner runner, Map<String, Tensor> input, int warmup, int runs, double minWarmupSeconds,
+                                          double minSeconds, Progress progress) {
+        long warmUntil = System.nanoTime() + (long) (minWarmupSeconds * 1e9);
+        for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() < warmUntil && i < MAX_RUNS); i++) {
             progress.checkCancelled();
             runner.run(input);
         }
         double[] ms = new double[Math.max(1, runs)];
-        for (int i = 0; i < ms.length; i++) {
+        int n = 0;
+        long start = System.nanoTime();
+        long until = start + (long) (minSeconds * 1e9);
+        while (n < Math.max(1, runs) || (System.nanoTime() < until && n < MAX_RUNS)) {
             progress.checkCancelled();
+            if (n == ms.length) {
+                ms = Arrays.copyOf(ms, ms.length * 2);
+            }
             long t0 = System.nanoTime();
             runner.run(input);
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-            if ((i & 7) == 7) {
-                progress.update((double) i / ms.length, "Latency: run " + (i + 1) + "/" + ms.length);
+            ms[n] = (System.nanoTime() - t0) / 1e6;
+            n++;
+            if ((n & 7) == 0) {
+                double byCount = (double) n / Math.max(1, runs);
+                double byTime = minSeconds <= 0 ? 1 : (System.nanoTime() - start) / (minSeconds * 1e9);
+                progress.update(Math.min(1, Math.min(byCount, byTime)), "Latency: run " + n);
             }
         }
-        return ms;
+        return Arrays.copyOf(ms, n);
     }
 
     /** Model inputs from a dataset (checked against the model's input) or generated from the signature. */

@@ -93,7 +93,7 @@ public final class ReportBuilder {
         List<String> notes = List.of(
                 "Sizes are bytes of the files written. Accuracy and fidelity come from running each file in ONNX Runtime on the data named.",
                 "Latency and peak memory are measured on this machine (the host above), not on the target device.",
-                "Peak memory is the process's peak resident memory while loading and running the model, JVM included.",
+                "Peak memory is the growth of the peak resident memory of a process of its own while ONNX Runtime loads the model and runs one inference.",
                 "On the target device, latency, peak RAM and energy are estimates (est.) with the calibration's error band; see docs/estimator.md.");
         return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes);
     }

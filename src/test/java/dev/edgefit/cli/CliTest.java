@@ -105,7 +105,9 @@ class CliTest {
         assertEquals(2000, j.get("accuracySamples").asInt());
         assertEquals(0.8965, j.get("accuracy").asDouble(), 1e-9, "89.65% on the bundled 2,000 test images");
         assertEquals(Files.size(TestModels.sampleCnn()), j.get("fileBytes").asLong());
-        assertEquals(3, j.at("/latencyMs/runs").asInt());
+        int runs = j.at("/latencyMs/runs").asInt();
+        assertTrue(runs > 3, "at least 3 runs, and as many more as fill 0.3 s for a 0.05 ms model: " + runs);
+        assertTrue(runs * j.at("/latencyMs/mean").asDouble() >= 200, "the timed runs add up to about 0.3 s: " + j.get("latencyMs"));
         assertTrue(j.at("/latencyMs/p50").asDouble() > 0);
         assertTrue(j.at("/latencyMs/p50").asDouble() <= j.at("/latencyMs/p99").asDouble());
         assertTrue(j.get("fidelity").isNull(), "no reference, no fidelity");
@@ -149,7 +151,7 @@ class CliTest {
         assertFalse(fid.get("identical").asBoolean());
         assertEquals(cj.at("/after/fidelity/meanCosine").asDouble(), fid.get("meanCosine").asDouble(), 1e-6,
                 "the same generated inputs in compress and in eval");
-        assertEquals(3, f.at("/latencyMs/runs").asInt());
+        assertTrue(f.at("/latencyMs/runs").asInt() >= 3, f.get("latencyMs").toString());
         assertTrue(f.at("/latencyMs/p50").asDouble() > 0);
 
         // a model against itself: identical outputs
