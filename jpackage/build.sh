@@ -13,5 +13,7 @@ cp -r assets device-profiles target/jpackage-input/
 version=$(grep -m1 '<version>' pom.xml | sed -E 's/.*<version>([0-9.]+).*/\1/')
 jpackage --type "$type" --name EdgeFit --app-version "$version" \
   --input target/jpackage-input --main-jar edgefit.jar --main-class dev.edgefit.Main \
-  --java-options '-Xmx4g' --dest target/dist
+  --java-options '-Xmx4g' --dest target/dist \
+  --jlink-options '--strip-debug --no-man-pages --no-header-files'
+# (jpackage's default jlink options also strip bin/java, which the peak-memory probe starts as a child process)
 echo "written: $(ls -d target/dist/*)"
