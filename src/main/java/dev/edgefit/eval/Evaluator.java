@@ -58,6 +58,7 @@ public final class Evaluator {
             runtime = runner.runtimeName();
         }
         // after the latency runs, so that the child process does not take CPU from them
+        progress.update(0.92, "Measuring peak memory in a process of its own");
         Long peak = MemoryProbe.measure(modelFile, cfg.runner());
         progress.update(1.0, "Measured " + modelFile.getFileName());
         return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runtime);
