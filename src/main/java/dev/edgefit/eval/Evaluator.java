@@ -59,7 +59,7 @@ public final class Evaluator {
         }
         // after the latency runs, so that the child process does not take CPU from them
         progress.update(0.92, "Measuring peak memory in a process of its own");
-        Long peak = MemoryProbe.measure(modelFile, cfg.runner());
+        Long peak = MemoryProbe.measure(modelFile, cfg.runner(), progress);
         progress.update(1.0, "Measured " + modelFile.getFileName());
         return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runtime);
     }

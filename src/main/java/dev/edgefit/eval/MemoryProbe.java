@@ -36,6 +36,11 @@ public final class MemoryProbe {
      * where the platform has no resident high-water mark, or when the child fails (the figure is then "not measured").
      */
     public static Long measure(Path model, RunnerOptions options) {
+        return measure(model, options, dev.edgefit.common.Progress.NONE);
+    }
+
+    /** As {@link #measure(Path, RunnerOptions)}; a cancel through {@code progress} stops the child and is thrown. */
+    public static Long measure(Path model, RunnerOptions options, dev.edgefit.common.Progress progress) {
         if (!PeakMemory.supported()) {
             return null;
         }
@@ -63,9 +68,13 @@ public final class MemoryProbe {
                     return new byte[0];
                 }
             });
-            if (!p.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+            while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+                if (progress.isCancelled() || System.nanoTime() > deadline) {
+                    p.destroyForcibly();
+                    progress.checkCancelled();
+                    return null;
+                }
             }
             if (p.exitValue() != 0) {
                 return null;
