@@ -96,9 +96,10 @@ class EstimateCommand implements Callable<Integer> {
         Supplier<Double> host = () -> Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50), Progress.NONE).latencyMs().p50();
         List<Estimate> out = new ArrayList<>();
         Calibration cal = Calibration.of(catalog.profiles());
+        java.util.Set<String> written = dev.edgefit.export.ExportFormat.writtenFor(m);
         for (DeviceProfile d : chosen) {
             Constraints c = user.isEmpty() ? null : user.orElse(d.defaultConstraints());
-            out.addAll(DeviceEstimates.estimate(natural, converted, Files.size(model), List.of(d), runtime, precision, c, cal, host));
+            out.addAll(DeviceEstimates.estimate(natural, converted, Files.size(model), List.of(d), runtime, precision, c, cal, host, written));
         }
         return out;
     }

@@ -69,6 +69,7 @@ import java.util.TreeMap;
  *     ramOverheadBytes: 16KiB                #   the runtime's own memory
  *     opOverheadUs: 5                        #   fixed cost per operator
  *     opOverheadFitted: true                 #   that cost was fitted to this profile's measurements (default false)
+ *     formats: [tflite]                      #   the artifact formats it reads (tflite, tflite-micro, onnx, ort, tensorrt, coreml, torchscript)
  *     vectorized: false                      #   kernels without SIMD (TFLM reference): 1 MAC/cycle/thread
  *     source: "..."                          #   required for a mapping
  * formats: [tflite, onnx, ort]               # optional
@@ -102,10 +103,12 @@ public final class DeviceCatalog {
             "accelerators", "runtimes", "formats", "defaultConstraints", "sources", "measurements", "connectivity");
     private static final Set<String> CPU_FIELDS = Set.of("arch", "model", "cores", "clockMhz", "simd", "clusters", "macsPerCycle");
     private static final Set<String> RUNTIME_FIELDS = Set.of("id", "target", "threads", "precisions", "ops", "fallback",
-            "weightsIn", "ramOverheadBytes", "opOverheadUs", "opOverheadFitted", "source", "vectorized");
+            "weightsIn", "ramOverheadBytes", "opOverheadUs", "opOverheadFitted", "source", "vectorized", "formats");
     private static final Set<String> MEASUREMENT_FIELDS = Set.of("runtime", "model", "precision", "latencyMs", "source");
     /** Precisions a runtime, a measurement or an accelerator's throughput can name. */
     public static final List<String> PRECISIONS = List.of("int8", "fp16", "fp32");
+    /** Artifact formats a runtime may read (a runtime's {@code formats}). */
+    public static final List<String> FORMATS = List.of("tflite", "tflite-micro", "onnx", "ort", "tensorrt", "coreml", "torchscript");
     private static final Set<String> CLUSTER_FIELDS = Set.of("core", "count", "clockMhz");
     private static final Set<String> ACCELERATOR_FIELDS = Set.of("kind", "name", "peakGops", "source");
     private static final Set<String> CONSTRAINT_FIELDS = Set.of("maxModelBytes", "maxRamBytes", "maxLatencyMs");
@@ -305,6 +308,9 @@ public final class DeviceCatalog {
                 putIf(rm, "opOverheadUs", r.opOverheadUs());
                 if (r.opOverheadFitted()) {
                     rm.put("opOverheadFitted", true);
+                }
+                if (!r.formats().isEmpty()) {
+                    rm.put("formats", r.formats());
                 }
                 if (!r.vectorized()) {
                     rm.put("vectorized", false);
@@ -686,6 +692,12 @@ public final class DeviceCatalog {
                         problem(path + ".precisions names '" + p + "', not a known precision (known: " + String.join(", ", PRECISIONS) + ")");
                     }
                 }
+                List<String> runtimeFormats = strings(r, "formats", path + ".formats");
+                for (String f : runtimeFormats) {
+                    if (!FORMATS.contains(f)) {
+                        problem(path + ".formats names '" + f + "', not a known format (known: " + String.join(", ", FORMATS) + ")");
+                    }
+                }
                 List<String> ops = new ArrayList<>();
                 JsonNode opsNode = r.get("ops");
                 if (opsNode != null && !opsNode.isNull()) {
@@ -737,7 +749,7 @@ public final class DeviceCatalog {
                 if (problems.size() == before && id != null) {
                     out.add(new DeviceProfile.Runtime(id.toLowerCase(Locale.ROOT), target, threads == null ? 1 : threads.intValue(),
                             precisions, ops, fallback == null ? null : fallback.toLowerCase(Locale.ROOT), "flash".equals(weightsIn),
-                            ramOverhead, opOverhead, source, vectorized, fitted));
+                            ramOverhead, opOverhead, source, vectorized, fitted, runtimeFormats));
                 }
             }
             for (DeviceProfile.Runtime r : out) {

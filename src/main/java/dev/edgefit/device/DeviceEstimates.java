@@ -31,6 +31,17 @@ public final class DeviceEstimates {
     public static List<Estimate> estimate(Workload natural, Workload converted, long fileBytes, Collection<DeviceProfile> devices,
                                           String runtime, String precision, Constraints constraints, Calibration cal,
                                           Supplier<Double> hostLatency) {
+        return estimate(natural, converted, fileBytes, devices, runtime, precision, constraints, cal, hostLatency, null);
+    }
+
+    /**
+     * As above; without a named runtime, each device gets its fastest runtime among those that read one of the
+     * {@code written} formats (what EdgeFit can write for this model, see export.ExportFormat#writtenFor), and the
+     * estimate says when a runtime that reads none of them would be faster. Null: every runtime is a candidate.
+     */
+    public static List<Estimate> estimate(Workload natural, Workload converted, long fileBytes, Collection<DeviceProfile> devices,
+                                          String runtime, String precision, Constraints constraints, Calibration cal,
+                                          Supplier<Double> hostLatency, Collection<String> written) {
         if (precision != null && !DeviceCatalog.PRECISIONS.contains(precision)) {
             throw EdgeFitException.badParameter("precision '" + precision + "' is unknown; use one of " + String.join(", ", DeviceCatalog.PRECISIONS) + ".");
         }
@@ -38,13 +49,43 @@ public final class DeviceEstimates {
         long flash = precision == null ? fileBytes : Math.max(converted.weightBytes(), fileBytes - natural.weightBytes() + converted.weightBytes());
         List<Estimate> out = new ArrayList<>();
         for (DeviceProfile d : devices) {
-            out.add(one(w, flash, d, runtime, precision, constraints, cal, hostLatency));
+            out.add(one(w, flash, d, runtime, precision, constraints, cal, hostLatency, written));
         }
         return out;
     }
 
+    /** The fastest of some runtimes on a device, with the calibration fit behind its band. */
+    private record Pick(Runtime runtime, double ms, Calibration.Fit fit) {
+    }
+
+    private static Pick fastest(Workload w, DeviceProfile d, List<Runtime> candidates, Calibration cal) {
+        Pick best = null;
+        for (Runtime r : candidates) {
+            Calibration.Fit main = cal.efficiency(d, r, w.ops().isEmpty() ? "fp32" : dominantPrecision(w));
+            if (main == null) {
+                continue;
+            }
+            Calibration.Fit fit = main;
+            if (r.fallback() != null && !Estimator.fallbackOps(w, d, r).isEmpty()) {
+                // operators run on the fallback too: the band is the wider of the two runtimes' levels
+                Calibration.Fit fb = cal.efficiency(d, d.runtime(r.fallback()).orElseThrow(), "fp32");
+                if (fb != null && fb.level().ordinal() > fit.level().ordinal()) {
+                    fit = fb;
+                }
+            }
+            double t = Estimator.seconds(w, d, r, (rt, p) -> {
+                Calibration.Fit f = cal.efficiency(d, rt, p);
+                return f == null ? main.efficiency() : f.efficiency();
+            }, null) * 1000;
+            if (best == null || t < best.ms()) {
+                best = new Pick(r, t, fit);
+            }
+        }
+        return best;
+    }
+
     static Estimate one(Workload w, long flash, DeviceProfile d, String runtimeId, String precision, Constraints constraints,
-                        Calibration cal, Supplier<Double> hostLatency) {
+                        Calibration cal, Supplier<Double> hostLatency, Collection<String> written) {
         Constraints c = constraints != null ? constraints : d.defaultConstraints();
         String prec = precision == null ? "as-is" : precision;
         List<String> reasons = new ArrayList<>();
@@ -83,29 +124,24 @@ public final class DeviceEstimates {
                 }
                 return !ok;
             });
-            Calibration.Fit worst = null;
-            for (Runtime r : candidates) {
-                Calibration.Fit main = cal.efficiency(d, r, w.ops().isEmpty() ? "fp32" : dominantPrecision(w));
-                if (main == null) {
-                    continue;
+            Pick any = fastest(w, d, candidates, cal);
+            Pick pick = any;
+            if (runtimeId == null && written != null && any != null && !any.runtime().readsAnyOf(written)) {
+                Pick deliverable = fastest(w, d, candidates.stream().filter(r -> r.readsAnyOf(written)).toList(), cal);
+                if (deliverable != null) {
+                    pick = deliverable;
+                    reasons.add(String.format(Locale.ROOT, "%s would be faster (est. %s), but it reads %s and EdgeFit writes %s for this"
+                            + " model; the estimate is for %s.", any.runtime().id(), Constraints.formatMillis(any.ms()),
+                            String.join(" or ", any.runtime().formats()), String.join(", ", written), deliverable.runtime().id()));
+                } else {
+                    reasons.add(String.format(Locale.ROOT, "%s reads %s and EdgeFit writes %s for this model: the estimate is for a"
+                            + " conversion made elsewhere.", any.runtime().id(), String.join(" or ", any.runtime().formats()), String.join(", ", written)));
                 }
-                Calibration.Fit fit = main;
-                if (r.fallback() != null && !Estimator.fallbackOps(w, d, r).isEmpty()) {
-                    // operators run on the fallback too: the band is the wider of the two runtimes' levels
-                    Calibration.Fit fb = cal.efficiency(d, d.runtime(r.fallback()).orElseThrow(), "fp32");
-                    if (fb != null && fb.level().ordinal() > fit.level().ordinal()) {
-                        fit = fb;
-                    }
-                }
-                double t = Estimator.seconds(w, d, r, (rt, p) -> {
-                    Calibration.Fit f = cal.efficiency(d, rt, p);
-                    return f == null ? main.efficiency() : f.efficiency();
-                }, null) * 1000;
-                if (ms == null || t < ms) {
-                    ms = t;
-                    chosen = r;
-                    worst = fit;
-                }
+            }
+            Calibration.Fit worst = pick == null ? null : pick.fit();
+            if (pick != null) {
+                chosen = pick.runtime();
+                ms = pick.ms();
             }
             if (chosen != null) {
                 band = cal.bandPct(worst.level(), d.resourceClass());

@@ -199,7 +199,7 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record Runtime(String id, Target target, int threads, List<String> precisions, List<String> ops, String fallback,
                           boolean weightsInFlash, Long ramOverheadBytes, Double opOverheadUs, String source,
-                          boolean vectorized, boolean opOverheadFitted) {
+                          boolean vectorized, boolean opOverheadFitted, List<String> formats) {
         public Runtime {
             Objects.requireNonNull(id, "id");
             target = target == null ? Target.CPU : target;
@@ -207,12 +207,18 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
             precisions = precisions == null ? List.of() : List.copyOf(precisions);
             ops = ops == null ? List.of() : List.copyOf(ops);
             opOverheadFitted = opOverheadFitted && opOverheadUs != null;
+            formats = formats == null ? List.of() : List.copyOf(formats);
         }
 
         /** A runtime whose per-operator cost, if any, is an independent figure (not fitted to the measurements). */
         public Runtime(String id, Target target, int threads, List<String> precisions, List<String> ops, String fallback,
                        boolean weightsInFlash, Long ramOverheadBytes, Double opOverheadUs, String source, boolean vectorized) {
-            this(id, target, threads, precisions, ops, fallback, weightsInFlash, ramOverheadBytes, opOverheadUs, source, vectorized, false);
+            this(id, target, threads, precisions, ops, fallback, weightsInFlash, ramOverheadBytes, opOverheadUs, source, vectorized, false, List.of());
+        }
+
+        /** True when it reads one of these artifact formats, or when its profile does not say which it reads. */
+        public boolean readsAnyOf(java.util.Collection<String> written) {
+            return formats.isEmpty() || formats.stream().anyMatch(written::contains);
         }
 
         /**
@@ -221,7 +227,7 @@ public record DeviceProfile(String id, String name, Platform platform, Cpu cpu, 
          */
         public Runtime withoutFittedOverhead() {
             return opOverheadFitted ? new Runtime(id, target, threads, precisions, ops, fallback, weightsInFlash, ramOverheadBytes, null,
-                    source, vectorized, false) : this;
+                    source, vectorized, false, formats) : this;
         }
 
         /** True if it executes this precision ({@code int8}, {@code fp16}, {@code fp32}). */

@@ -49,6 +49,32 @@ public enum ExportFormat {
         return description;
     }
 
+    /** The artifact format a device runtime reads this as (a runtime's {@code formats} in the device profiles). */
+    public String family() {
+        return switch (this) {
+            case ONNX -> "onnx";
+            case ORT -> "ort";
+            case TFLITE, TFLITE_FP16, TFLITE_INT8_WEIGHTS, TFLITE_INT8 -> "tflite";
+            case TFLITE_MICRO -> "tflite-micro";
+            case TENSORRT_BUNDLE -> "tensorrt";
+        };
+    }
+
+    /**
+     * The formats (as {@link #family()}) EdgeFit can write for this model: ONNX, ORT and the TensorRT bundle always,
+     * TFLite and TFLite Micro when the converter takes every operator. What the device estimates prefer.
+     */
+    public static java.util.Set<String> writtenFor(dev.edgefit.model.ModelSnapshot m) {
+        boolean tflite = dev.edgefit.export.tflite.TfliteConverter.unsupportedNodes(m).isEmpty();
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (ExportFormat f : values()) {
+            if (tflite || !(f.isTflite() || f == TFLITE_MICRO)) {
+                out.add(f.family());
+            }
+        }
+        return out;
+    }
+
     public boolean isTflite() {
         return this == TFLITE || this == TFLITE_FP16 || this == TFLITE_INT8_WEIGHTS || this == TFLITE_INT8;
     }

@@ -12,6 +12,7 @@ import dev.edgefit.device.HostInfo;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.export.Artifact;
 import dev.edgefit.export.ExportResult;
+import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportService;
 import dev.edgefit.model.ModelStats;
 import dev.edgefit.pipeline.Experiment;
@@ -107,7 +108,7 @@ public final class ReportBuilder {
             all.removeIf(p -> p.id().equals(device.id()));
             all.add(device);
             return DeviceEstimates.estimate(w, null, current.metrics().fileBytes(), List.of(device), null, null, constraints,
-                    Calibration.of(all), () -> p50).get(0);
+                    Calibration.of(all), () -> p50, ExportFormat.writtenFor(current.snapshot())).get(0);
         } catch (RuntimeException e) {
             return null;
         }

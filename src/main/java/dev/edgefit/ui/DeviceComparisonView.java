@@ -259,7 +259,8 @@ final class DeviceComparisonView extends VBox {
         Workload converted = prec == null ? null : byPrecision.computeIfAbsent(prec, k -> Workload.of(s.snapshot(), k));
         Double hostMs = s.metrics() == null || s.metrics().latencyMs() == null ? null : s.metrics().latencyMs().p50();
         long bytes = s.metrics() == null ? 0 : s.metrics().fileBytes();
-        return DeviceEstimates.estimate(natural, converted, bytes, ds, null, prec, null, calibration, () -> hostMs);
+        return DeviceEstimates.estimate(natural, converted, bytes, ds, null, prec, null, calibration, () -> hostMs,
+                dev.edgefit.export.ExportFormat.writtenFor(s.snapshot()));
     }
 
     private void showEstimates(Step s, List<DeviceProfile> ds, List<Estimate> es) {

@@ -168,6 +168,7 @@ class DeviceCatalogTest {
                 + "measurements:\n  - {runtime: tflm, model: resnet18, precision: int8, latencyMs: 11}\n");
         Files.writeString(dir.resolve("macs.yaml"), GOOD.replace("clockMhz: 1500}", "clockMhz: 1500, macsPerCycle: {int8: 16}}"));
         Files.writeString(dir.resolve("fitted.yaml"), GOOD + rt + "    opOverheadFitted: true\n");
+        Files.writeString(dir.resolve("fmt.yaml"), GOOD + rt + "    formats: [tflite, safetensors]\n");
 
         DeviceCatalog c = DeviceCatalog.load(dir);
         assertEquals(List.of("ok"), c.profiles().stream().map(DeviceProfile::id).toList());
@@ -185,6 +186,10 @@ class DeviceCatalogTest {
         assertEquals(dir.resolve("msrc.yaml") + ": measurements[0].source is missing.", only(c, "msrc.yaml").message());
         assertTrue(only(c, "macs.yaml").message().contains("cpu.macsPerCycle has no source"), only(c, "macs.yaml").message());
         assertEquals(dir.resolve("fitted.yaml") + ": runtimes[0].opOverheadFitted needs opOverheadUs.", only(c, "fitted.yaml").message());
+        assertTrue(only(c, "fmt.yaml").message().contains("runtimes[0].formats names 'safetensors', not a known format"), only(c, "fmt.yaml").message());
+        for (DeviceProfile p : DeviceCatalog.bundled().profiles()) {
+            p.runtimes().forEach(r -> assertFalse(r.formats().isEmpty(), p.id() + "/" + r.id() + " says which artifact formats it reads"));
+        }
     }
 
     @Test

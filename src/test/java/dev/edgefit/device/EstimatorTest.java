@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -161,5 +162,32 @@ class EstimatorTest {
         assertNull(none.latencyMs());
         assertTrue(none.reasons().stream().anyMatch(r -> r.contains("has no runtime 'tensorrt' (it has x-cube-ai, tflm)")), none.reasons().toString());
         assertFalse(none.fits(), "no estimate is never a fit");
+    }
+
+    @Test
+    void theChosenRuntimeReadsAFormatEdgeFitWritesAndAFasterOneThatDoesNotIsNamed() throws Exception {
+        DeviceCatalog catalog = DeviceCatalog.bundled();
+        Calibration cal = Calibration.of(catalog.profiles());
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        long file = Files.size(TestModels.sampleCnn());
+        Workload natural = Workload.of(cnn, null);
+        Workload int8 = Workload.of(cnn, "int8");
+        List<DeviceProfile> iphone = List.of(catalog.find("iphone-15").orElseThrow());
+        Set<String> all = Set.of("onnx", "ort", "tflite", "tflite-micro", "tensorrt");
+        // int8 on the iPhone: Core ML on the Neural Engine is the fastest, but EdgeFit writes no Core ML
+        Estimate free = DeviceEstimates.estimate(natural, int8, file, iphone, null, "int8", null, cal, null).get(0);
+        assertEquals("coreml", free.runtime(), "without a format preference the fastest runtime");
+        Estimate shipped = DeviceEstimates.estimate(natural, int8, file, iphone, null, "int8", null, cal, null, all).get(0);
+        assertEquals("tflite-cpu", shipped.runtime());
+        assertTrue(shipped.latencyMs() > free.latencyMs());
+        assertTrue(shipped.reasons().stream().anyMatch(r -> r.startsWith("coreml would be faster (est. ") && r.contains("it reads coreml")
+                && r.endsWith("the estimate is for tflite-cpu.")), shipped.reasons().toString());
+        // a model the TFLite converter does not take: the Raspberry Pi runs it with ONNX Runtime
+        List<DeviceProfile> pi = List.of(catalog.find("raspberry-pi-4").orElseThrow());
+        Estimate onnxOnly = DeviceEstimates.estimate(natural, null, file, pi, null, null, null, cal, null, Set.of("onnx", "ort", "tensorrt")).get(0);
+        assertEquals("ort", onnxOnly.runtime());
+        assertTrue(onnxOnly.reasons().stream().anyMatch(r -> r.startsWith("tflite-cpu would be faster")), onnxOnly.reasons().toString());
+        // a runtime named explicitly is estimated as asked
+        assertEquals("coreml", DeviceEstimates.estimate(natural, int8, file, iphone, "coreml", "int8", null, cal, null, all).get(0).runtime());
     }
 }
