@@ -10,7 +10,6 @@ import dev.edgefit.model.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -58,11 +57,24 @@ public final class WeightReader {
 
         /** Distinct values among all the weights. */
         public int distinctValues() {
-            Set<Integer> s = new HashSet<>();
-            for (float v : values) {
-                s.add(Float.floatToIntBits(v == 0f ? 0f : v));
+            return distinct(values, 0, values.length, 1);
+        }
+
+        /** Distinct values among {@code count} weights from {@code start}, {@code stride} apart (-0 counts as 0). */
+        private static int distinct(float[] v, int start, int count, int stride) {
+            int[] bits = new int[count];
+            for (int i = 0; i < count; i++) {
+                float x = v[start + i * stride];
+                bits[i] = Float.floatToIntBits(x == 0f ? 0f : x);
             }
-            return s.size();
+            java.util.Arrays.sort(bits);
+            int n = count == 0 ? 0 : 1;
+            for (int i = 1; i < count; i++) {
+                if (bits[i] != bits[i - 1]) {
+                    n++;
+                }
+            }
+            return n;
         }
 
         /** The largest number of distinct values in one output channel (all the weights when there is no channel axis). */
@@ -75,15 +87,17 @@ public final class WeightReader {
             for (int d = channelAxis + 1; d < shape.length; d++) {
                 inner *= (int) shape[d];
             }
-            List<Set<Integer>> sets = new ArrayList<>();
+            // element i belongs to channel (i / inner) % channels: per channel, blocks of `inner` values, `outer` of them
+            int outer = values.length / (inner * channels);
+            float[] one = new float[outer * inner];
+            int max = 0;
             for (int c = 0; c < channels; c++) {
-                sets.add(new HashSet<>());
+                for (int o = 0; o < outer; o++) {
+                    System.arraycopy(values, (o * channels + c) * inner, one, o * inner, inner);
+                }
+                max = Math.max(max, distinct(one, 0, one.length, 1));
             }
-            for (int i = 0; i < values.length; i++) {
-                float v = values[i];
-                sets.get((i / inner) % channels).add(Float.floatToIntBits(v == 0f ? 0f : v));
-            }
-            return sets.stream().mapToInt(Set::size).max().orElse(0);
+            return max;
         }
 
         /** One line: the stored form and how many distinct values the weights take. */

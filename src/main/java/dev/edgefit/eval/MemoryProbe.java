@@ -61,13 +61,17 @@ public final class MemoryProbe {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
-            java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            // the child's output is read on a thread of its own (not a shared pool, which other work may be holding)
+            java.util.concurrent.CompletableFuture<byte[]> out = new java.util.concurrent.CompletableFuture<>();
+            Thread reader = new Thread(() -> {
                 try {
-                    return p.getInputStream().readAllBytes();
+                    out.complete(p.getInputStream().readAllBytes());
                 } catch (IOException e) {
-                    return new byte[0];
+                    out.complete(new byte[0]);
                 }
-            });
+            }, "edgefit-memory-probe");
+            reader.setDaemon(true);
+            reader.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
             while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
                 if (progress.isCancelled() || System.nanoTime() > deadline) {

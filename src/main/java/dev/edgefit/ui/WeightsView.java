@@ -49,10 +49,17 @@ final class WeightsView extends VBox {
     private long models;
     /** What the chart shows: results of the latest request (FX thread). */
     volatile Result shown;
+    /** True while the Weights tab is showing: reading and counting a large layer waits until someone looks (FX thread). */
+    private boolean active;
+    private boolean layersPending;
+    private boolean refreshPending;
 
-    /** The counted histograms of one request; after is null when the step has no such layer. */
+    /**
+     * The counted histograms of one request; after is null when the step has no such layer. The descriptions (distinct
+     * values per channel: a sort of every channel) are made with them, off the FX thread.
+     */
     record Result(String layer, Histogram before, Histogram after, WeightReader.Weights beforeWeights, WeightReader.Weights afterWeights,
-                  double lo, double hi) {
+                  double lo, double hi, String beforeText, String afterText) {
     }
 
     WeightsView() {
@@ -89,6 +96,28 @@ final class WeightsView extends VBox {
     void setModel(ModelSnapshot model) {
         original = model;
         step = null;
+        layersPending = true;
+        if (active) {
+            loadLayers();
+        }
+    }
+
+    /** The Weights tab is showing (or no longer is): work that waited for it starts now. */
+    void setActive(boolean showing) {
+        active = showing;
+        if (!showing) {
+            return;
+        }
+        if (layersPending) {
+            loadLayers();
+        } else if (refreshPending) {
+            refresh();
+        }
+    }
+
+    private void loadLayers() {
+        layersPending = false;
+        ModelSnapshot model = original;
         long m = ++models;
         worker.submit(() -> {
             List<String> layers = WeightReader.layers(model);
@@ -123,6 +152,11 @@ final class WeightsView extends VBox {
     }
 
     private void refresh() {
+        if (!active) {
+            refreshPending = true;
+            return;
+        }
+        refreshPending = false;
         String layer = layerBox.getValue();
         ModelSnapshot before = original;
         Step s = step;
@@ -159,7 +193,7 @@ final class WeightsView extends VBox {
         WeightReader.Weights b = WeightReader.read(before, layer).orElse(null);
         Optional<WeightReader.Weights> a = after == before ? Optional.ofNullable(b) : WeightReader.read(after, layer);
         if (b == null) {
-            return new Result(layer, null, null, null, a.orElse(null), 0, 1);
+            return new Result(layer, null, null, null, a.orElse(null), 0, 1, null, a.map(WeightReader.Weights::describe).orElse(null));
         }
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
@@ -176,7 +210,7 @@ final class WeightsView extends VBox {
         double bottom = lo;
         Histogram hb = histogram("original: " + b.form(), b, bottom, top);
         Histogram ha = a.map(w -> histogram(afterName + ": " + w.form(), w, bottom, top)).orElse(null);
-        return new Result(layer, hb, ha, b, a.orElse(null), bottom, top);
+        return new Result(layer, hb, ha, b, a.orElse(null), bottom, top, b.describe(), a.map(WeightReader.Weights::describe).orElse(null));
     }
 
     private static Histogram histogram(String name, WeightReader.Weights w, double lo, double hi) {
@@ -214,10 +248,10 @@ final class WeightsView extends VBox {
             afterForm.setText("");
             return;
         }
-        beforeForm.setText("Original: " + r.beforeWeights().describe() + ".");
+        beforeForm.setText("Original: " + r.beforeText() + ".");
         afterForm.setText(r.afterWeights() == null
                 ? stepText + " has no layer " + r.layer() + " whose weights EdgeFit can read."
-                : stepText + ": " + r.afterWeights().describe() + ".");
+                : stepText + ": " + r.afterText() + ".");
         double lo = r.lo();
         double hi = r.hi();
         double yMax = Math.max(maxCount(r.before()), r.after() == null ? 0 : maxCount(r.after()));

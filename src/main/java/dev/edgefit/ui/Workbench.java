@@ -425,6 +425,7 @@ public final class Workbench {
         TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity),
                 new Tab("Weights", weights), new Tab("Devices", comparison));
         tabs.setId("center-tabs");
+        tabs.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> weights.setActive(b != null && b.getContent() == weights));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts.node(), tabs);
         split.setOrientation(Orientation.VERTICAL);

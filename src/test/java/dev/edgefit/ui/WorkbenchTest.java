@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.testfx.framework.junit5.Start;
 import org.testfx.framework.junit5.Stop;
 import org.testfx.api.FxRobot;
+import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,6 +225,10 @@ class WorkbenchTest extends WorkbenchFixture {
             workbench.stepsTable.getSelectionModel().select(1);
         });
         robot.clickOn("#revert-button");
+        waitFor("step 1 is reverted", () -> workbench.experiment().current().index() == 0);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals("MatMulInteger", workbench.weights.shown.afterWeights().opType(), "a hidden Weights tab counts nothing");
+        robot.interact(() -> tabs.getSelectionModel().select(tabs.getTabs().stream().filter(t -> t.getText().equals("Weights")).findFirst().orElseThrow()));
         waitFor("the weights follow the current step back to step 0", () -> {
             WeightsView.Result x = workbench.weights.shown;
             return x != null && x.afterWeights() != null && x.afterWeights().opType().equals("Gemm");
