@@ -90,14 +90,25 @@ class EstimatorTest {
         assertEquals(Map.of("Gemm", 1, "Conv", 1), Estimator.fallbackOps(w, d, npu));
     }
 
+    /** The bundled catalogue, its calibration and the sample CNN's workloads, as the estimate tests share them. */
+    private static DeviceCatalog catalog;
+    private static Calibration cal;
+    private static long file;
+    private static Workload natural;
+    private static Workload int8;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void sample() throws Exception {
+        catalog = DeviceCatalog.bundled();
+        cal = Calibration.of(catalog.profiles());
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        file = Files.size(TestModels.sampleCnn());
+        natural = Workload.of(cnn, null);
+        int8 = Workload.of(cnn, "int8");
+    }
+
     @Test
     void sampleCnnOnEveryBundledDevice() throws Exception {
-        DeviceCatalog catalog = DeviceCatalog.bundled();
-        Calibration cal = Calibration.of(catalog.profiles());
-        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
-        long file = Files.size(TestModels.sampleCnn());
-        Workload natural = Workload.of(cnn, null);
-        Workload int8 = Workload.of(cnn, "int8");
         List<DeviceProfile> devices = new java.util.ArrayList<>(catalog.profiles());
         devices.add(HostInfo.detect().thisMachine());
         List<Estimate> asIs = DeviceEstimates.estimate(natural, null, file, devices, null, null, null, cal, () -> 0.25);
@@ -166,12 +177,6 @@ class EstimatorTest {
 
     @Test
     void theChosenRuntimeReadsAFormatEdgeFitWritesAndAFasterOneThatDoesNotIsNamed() throws Exception {
-        DeviceCatalog catalog = DeviceCatalog.bundled();
-        Calibration cal = Calibration.of(catalog.profiles());
-        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
-        long file = Files.size(TestModels.sampleCnn());
-        Workload natural = Workload.of(cnn, null);
-        Workload int8 = Workload.of(cnn, "int8");
         List<DeviceProfile> iphone = List.of(catalog.find("iphone-15").orElseThrow());
         Set<String> all = Set.of("onnx", "ort", "tflite", "tflite-micro", "tensorrt");
         // int8 on the iPhone: Core ML on the Neural Engine is the fastest, but EdgeFit writes no Core ML
