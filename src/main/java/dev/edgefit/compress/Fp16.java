@@ -390,29 +390,25 @@ public final class Fp16 implements Technique {
 
         /** The float16 name of a float value, adding a Cast from its float32 name the first time one is needed. */
         private String halfName(String v) {
-            String h = half.get(v);
-            if (h == null) {
-                String f = full.getOrDefault(v, v);
-                h = g.fresh(v + "_fp16");
-                g.add("Cast", null, v + "_to_fp16", List.of(f), List.of(h), GraphBuilder.intAttr("to", DType.FLOAT16.onnxCode()));
-                half.put(v, h);
-                outTypes.put(h, DType.FLOAT16);
-                casts++;
-            }
-            return h;
+            return castName(v, half, full, DType.FLOAT16, "fp16");
         }
 
+        /** The float32 name of a float value, adding a Cast from its float16 name the first time one is needed. */
         private String fullName(String v) {
-            String f = full.get(v);
-            if (f == null) {
-                String h = half.getOrDefault(v, v);
-                f = g.fresh(v + "_fp32");
-                g.add("Cast", null, v + "_to_fp32", List.of(h), List.of(f), GraphBuilder.intAttr("to", DType.FLOAT.onnxCode()));
-                full.put(v, f);
-                outTypes.put(f, DType.FLOAT);
+            return castName(v, full, half, DType.FLOAT, "fp32");
+        }
+
+        private String castName(String v, Map<String, String> names, Map<String, String> others, DType to, String suffix) {
+            String n = names.get(v);
+            if (n == null) {
+                String from = others.getOrDefault(v, v);
+                n = g.fresh(v + "_" + suffix);
+                g.add("Cast", null, v + "_to_" + suffix, List.of(from), List.of(n), GraphBuilder.intAttr("to", to.onnxCode()));
+                names.put(v, n);
+                outTypes.put(n, to);
                 casts++;
             }
-            return f;
+            return n;
         }
 
         /** Attributes that set a float32 element type or hold a float32 constant, turned to float16. */
