@@ -58,7 +58,7 @@ final class InspectCommand implements Callable<Integer> {
         if (note == null && !s.macsComplete()) {
             List<String> unknown = s.layers().stream().filter(l -> l.macs() == null).map(ModelStats.Layer::name).limit(5).toList();
             note = "MACs not known for " + s.layers().stream().filter(l -> l.macs() == null).count() + " layer(s), e.g. "
-                    + String.join(", ", unknown) + "; the total is left out.";
+                    + String.join(", ", unknown) + "; the total is not measured.";
         }
         if (json) {
             Cli.json(spec, json(model, m, fileBytes, s, note));
@@ -75,7 +75,7 @@ final class InspectCommand implements Callable<Integer> {
             head.row("quantized", String.format(Locale.ROOT, "%,d int8/uint8/int4 weight elements", s.quantizedElements()));
         }
         head.row("weights", String.format(Locale.ROOT, "%,d bytes", s.weightBytes()));
-        head.row("MACs", s.macsComplete() ? String.format(Locale.ROOT, "%,d per inference", s.macs()) : "not known");
+        head.row("MACs", s.macs() != null ? String.format(Locale.ROOT, "%,d per inference", s.macs()) : "not measured");
         head.printTo(o, "  ", false);
 
         o.println();
@@ -123,7 +123,7 @@ final class InspectCommand implements Callable<Integer> {
         j.put("parameters", s.parameters());
         j.put("quantizedElements", s.quantizedElements());
         j.put("weightBytes", s.weightBytes());
-        j.put("macs", s.macsComplete() ? s.macs() : null);
+        j.put("macs", s.macs());
         j.put("inputs", Cli.specs(m.inputs()));
         j.put("outputs", Cli.specs(m.outputs()));
         j.put("opHistogram", s.opHistogram());

@@ -6,6 +6,7 @@ import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.Nodes;
+import dev.edgefit.model.OpsetUpgrader;
 import dev.edgefit.model.Tensors;
 
 import java.util.List;
@@ -43,7 +44,8 @@ public final class BinaryWeights implements Technique {
     }
 
     @Override
-    public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+    public ModelSnapshot apply(ModelSnapshot source, Params params, TechniqueContext ctx) {
+        ModelSnapshot input = OpsetUpgrader.upgrade(source, 11);
         if (input.opset() < 11) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
                     + ": binary weights need opset 11 or later (BitShift); this model declares opset " + input.opset() + ".");

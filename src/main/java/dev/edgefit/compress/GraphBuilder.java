@@ -78,16 +78,22 @@ public final class GraphBuilder {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
     }
 
+    /** The values a node reads, its subgraphs' (at any depth) included, since they may read outer initializers. */
+    private static void reads(NodeProto n, Set<String> into) {
+        into.addAll(n.getInputList());
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.hasG()) {
+                a.getG().getNodeList().forEach(sub -> reads(sub, into));
+                a.getG().getOutputList().forEach(o -> into.add(o.getName()));
+            }
+        }
+    }
+
     /** The new snapshot; initializers that no node uses any more (and that are not graph inputs) are dropped. */
     public ModelSnapshot build(String label) {
         Set<String> used = new HashSet<>();
         for (NodeProto n : nodes) {
-            used.addAll(n.getInputList());
-            for (AttributeProto a : n.getAttributeList()) {
-                if (a.hasG()) {
-                    a.getG().getNodeList().forEach(sub -> used.addAll(sub.getInputList()));
-                }
-            }
+            reads(n, used);
         }
         source.graph().getOutputList().forEach(o -> used.add(o.getName()));
         var gb = source.graph().toBuilder().clearNode().addAllNode(nodes).clearInitializer();

@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OpsetUpgrader;
 import dev.edgefit.model.Nodes;
 import dev.edgefit.model.Tensors;
 
@@ -53,6 +54,7 @@ public final class Int8Dynamic implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        input = OpsetUpgrader.upgrade(input, 11);
         if (input.opset() < 11) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": int8 dynamic quantization needs opset 11 or later"
                     + " (DynamicQuantizeLinear); this model declares opset " + input.opset() + ".");

@@ -7,6 +7,7 @@ import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.model.OpsetUpgrader;
 import dev.edgefit.model.Nodes;
 import dev.edgefit.model.Tensors;
 import dev.edgefit.runtime.Tensor;
@@ -63,6 +64,7 @@ public final class Int8Static implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+        original = OpsetUpgrader.upgrade(original, params.getBool("per-channel") ? 13 : 10);
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
                     + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")

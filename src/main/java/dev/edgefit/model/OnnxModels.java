@@ -26,7 +26,8 @@ import java.util.List;
 
 /**
  * Loads and saves ONNX models. Loading never writes; saving is atomic. Tensors stored as external data
- * are read into memory, and their paths must stay inside the model's folder.
+ * are read into memory, and their paths must stay inside the model's folder. Every loaded graph is normalised
+ * ({@link GraphNormalizer}: Constant-node weights become initializers), so every consumer reads weights one way.
  */
 public final class OnnxModels {
     /** Protobuf cannot hold messages of 2 GiB or more; above this, tensors go to an external data file. */
@@ -60,7 +61,7 @@ public final class OnnxModels {
                 || proto.getOpsetImportCount() == 0) {
             throw EdgeFitException.badModel(file, "is not an ONNX model (no IR version, graph or opset found).");
         }
-        proto = resolveExternalData(file, proto);
+        proto = GraphNormalizer.normalize(resolveExternalData(file, proto));
         String name = file.getFileName().toString();
         return new ModelSnapshot(proto, file.toAbsolutePath(), name);
     }

@@ -95,14 +95,13 @@ final class ModelPanel extends VBox {
         row = add(row, "Parameters", Formats.count(s.parameters())
                 + (s.quantizedElements() > 0 ? " float, " + Formats.count(s.quantizedElements()) + " quantized" : ""));
         row = add(row, "Weights", Formats.count(s.weightBytes()) + " bytes");
-        row = add(row, "MACs", s.macs() == null ? "unknown (shapes could not be measured)"
-                : Formats.count(s.macs()) + (s.macsComplete() ? "" : " (some layers unknown)"));
+        row = add(row, "MACs", s.macs() == null ? "not measured" : Formats.count(s.macs()));
         add(row, "Operators", Formats.histogram(s.opHistogram()));
         layers.getItems().setAll(s.layers());
         layers.setPlaceholder(new Label("The graph has no nodes."));
         header.setText(file.getFileName() + "  ·  " + Formats.bytes(bytes) + "  ·  opset " + snap.opset() + "  ·  "
                 + Formats.count(s.parameters()) + " parameters  ·  "
-                + (s.macs() == null ? "MACs unknown" : Formats.shortCount(s.macs()) + " MACs") + "  ·  " + arrows(snap)
+                + (s.macs() == null ? "MACs not measured" : Formats.shortCount(s.macs()) + " MACs") + "  ·  " + arrows(snap)
                 + (data == null ? "" : "  ·  data: " + data.name()));
     }
 

@@ -1,5 +1,6 @@
 package dev.edgefit.model;
 
+import dev.edgefit.ModelCorpus;
 import dev.edgefit.TestModels;
 import dev.edgefit.data.InputGenerator;
 import dev.edgefit.runtime.ShapeProbe;
@@ -51,5 +52,51 @@ class ModelStatsTest {
         assertEquals(4, s.opHistogram().get("Conv").intValue());
         assertEquals(2, s.opHistogram().get("Gemm").intValue());
         assertEquals(s.parameters() * 4, s.weightBytes(), "every weight is float32");
+    }
+
+    @Test
+    void sileroVadWeightsAndMacsInsideIfBranchesAreCounted() {
+        ModelSnapshot legacy = OnnxModels.load(ModelCorpus.VAD_LEGACY.path());
+        ModelStats s = ModelStats.compute(legacy, ShapeProbe.probe(legacy, GraphNormalizerTest.vadLegacyInputs()));
+        // the 16 kHz and the 8 kHz model are both stored (If on sr); every weight the branches read counts
+        long stored = 0;
+        for (var t : legacy.initializers().values()) {
+            stored += Tensors.dtype(t).isFloatingPoint() ? Tensors.elementCount(t) : 0;
+        }
+        assertTrue(s.parameters() >= stored, s.parameters() + " >= " + stored);
+        assertTrue(s.parameters() > 200_000 && s.parameters() < 2_000_000, "parameters " + s.parameters());
+        assertTrue(s.weightBytes() >= 4 * stored);
+        ModelStats.Layer ifLayer = s.layers().stream().filter(l -> l.opType().equals("If")).findFirst().orElseThrow();
+        assertEquals(s.parameters(), ifLayer.parameters(), "the weights sit in the If's branches");
+        assertNotNull(s.macs(), "the branch that runs for sr=16000 is measured");
+        // at least its STFT convolution (258 filters of 256 taps over 8 frames) and two LSTM layers (4 gates x 64 x (64 + 64))
+        assertTrue(s.macs() >= 258L * 256 * 8 + 2L * 4 * 64 * 128, "MACs " + s.macs());
+        assertEquals(s.macs(), ifLayer.macs());
+
+        // 8 kHz takes the other branch: a different, smaller model
+        ModelStats s8 = ModelStats.compute(legacy, ShapeProbe.probe(legacy, withSr(GraphNormalizerTest.vadLegacyInputs(), 8000)));
+        assertNotNull(s8.macs());
+        assertNotEquals(s.macs(), s8.macs());
+        assertEquals(s.parameters(), s8.parameters());
+
+        ModelSnapshot v5 = OnnxModels.load(ModelCorpus.VAD_V5.path());
+        ModelStats s5 = ModelStats.compute(v5, ShapeProbe.probe(v5, GraphNormalizerTest.vadV5Inputs()));
+        assertTrue(s5.parameters() > 200_000, "parameters " + s5.parameters());
+        assertNotNull(s5.macs(), "nested branches are measured");
+        // at least its STFT convolution (258 x 256 taps over 3 frames) and one LSTM step (4 gates x 128 x (128 + 128))
+        assertTrue(s5.macs() >= 258L * 256 * 3 + 4L * 128 * 256, "MACs " + s5.macs());
+        assertTrue(s5.opHistogram().containsKey("If"));
+
+        // without measured shapes the MACs are not measured, never 0
+        ModelStats none = ModelStats.compute(legacy, Map.of());
+        assertNull(none.macs());
+        assertFalse(none.macsComplete());
+        assertEquals(s.parameters(), none.parameters());
+    }
+
+    private static Map<String, dev.edgefit.runtime.Tensor> withSr(Map<String, dev.edgefit.runtime.Tensor> in, long sr) {
+        Map<String, dev.edgefit.runtime.Tensor> m = new java.util.HashMap<>(in);
+        m.put("sr", dev.edgefit.runtime.Tensor.of(new long[] {sr}));
+        return m;
     }
 }

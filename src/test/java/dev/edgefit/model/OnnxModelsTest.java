@@ -27,7 +27,11 @@ class OnnxModelsTest {
         Path copy = dir.resolve("copy.onnx");
         OnnxModels.save(m, copy);
         assertArrayEquals(before, Files.readAllBytes(src), "the source model must not change");
-        assertEquals(Files.size(src), Files.size(copy));
+        // MiniLM holds scalar Constant nodes, which loading turns into initializers (GraphNormalizer), so the copy is
+        // not the same bytes; it is the loaded model exactly, and it computes the same outputs to the bit
+        assertTrue(m.graph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("Constant")));
+        assertEquals(m.proto(), OnnxModels.load(copy).proto(), "the copy reads back as the loaded model");
+        assertEquals(m.proto().getSerializedSize(), Files.size(copy));
         assertSameOutputs(m, src, copy);
     }
 

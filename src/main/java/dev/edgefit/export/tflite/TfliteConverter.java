@@ -14,6 +14,7 @@ import dev.edgefit.model.Half;
 import dev.edgefit.model.Layouts;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.Nodes;
+import dev.edgefit.model.OpsetUpgrader;
 import dev.edgefit.model.TensorSpec;
 import dev.edgefit.model.Tensors;
 import dev.edgefit.runtime.OrtRunner;
@@ -150,12 +151,28 @@ public final class TfliteConverter {
     }
 
     public static Result convert(ModelSnapshot model, Options opts, Progress progress) {
-        return new TfliteConverter(model, opts).run(progress);
+        return new TfliteConverter(upgraded(model), opts).run(progress);
+    }
+
+    /**
+     * Models older than opset 13 are converted at opset 13 (OpsetUpgrader, in memory), which gives operators such as
+     * Upsample and a pre-13 Softmax over several axes a form the converter takes; a model the upgrader refuses is
+     * converted as it is.
+     */
+    private static ModelSnapshot upgraded(ModelSnapshot model) {
+        if (model.opset() >= 13) {
+            return model;
+        }
+        try {
+            return OpsetUpgrader.upgrade(model, 13);
+        } catch (EdgeFitException e) {
+            return model;
+        }
     }
 
     /** The nodes TFLite export cannot take, as "'name' (OpType)" entries; empty when the whole graph converts. */
     public static List<String> unsupportedNodes(ModelSnapshot model) {
-        TfliteConverter c = new TfliteConverter(model, Options.of(TflitePrecision.FP32));
+        TfliteConverter c = new TfliteConverter(upgraded(model), Options.of(TflitePrecision.FP32));
         c.findConstants();
         return c.unsupported();
     }

@@ -155,6 +155,11 @@ class TfliteConverterTest {
                 floats(g, "v", new long[0], 0.75f)), List.of("y")), Op.PADV2, 0.99));
         c.add(new Case("Softmax over the last axis", new long[] {1, 10}, g -> g.add("Softmax", null, "sm", List.of("x"), List.of("y")), Op.SOFTMAX, 0.99));
         c.add(new Case("Softmax over channels of an image", IMG, g -> g.add("Softmax", null, "sm", List.of("x"), List.of("y"), i("axis", 1)), Op.SOFTMAX, 0.99));
+        // 256 probabilities near 1/256 each: int8 outputs (scale 1/256) keep only their coarse shape
+        c.add(new Case("Softmax at opset 11 over C x H x W at once (upgraded to 13)", 11, IMG, g -> g.add("Softmax", null, "sm", List.of("x"),
+                List.of("y"), i("axis", 1)), Op.SOFTMAX, 0.9));
+        c.add(new Case("Upsample at opset 9 (upgraded to a Resize)", 9, IMG, g -> g.add("Upsample", null, "up", List.of("x",
+                floats(g, "scales", new long[] {4}, 1, 1, 2, 2)), List.of("y"), s("mode", "nearest")), Op.RESIZE_NEAREST_NEIGHBOR, 0.99));
         c.add(new Case("Resize nearest x2 (asymmetric, floor)", IMG, g -> g.add("Resize", null, "up", List.of("x", "",
                 floats(g, "scales", new long[] {4}, 1, 1, 2, 2)), List.of("y"), s("mode", "nearest"),
                 s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor")), Op.RESIZE_NEAREST_NEIGHBOR, 0.99));
