@@ -97,7 +97,12 @@ public record InputOverrides(Map<String, long[]> shapes, Map<String, Value> valu
             String text = s.substring(eq + 1).trim();
             Value v;
             if (text.toLowerCase(Locale.ROOT).endsWith(".npy")) {
-                v = new Value(text, Npy.read(Path.of(text)));
+                try {
+                    v = new Value(text, Npy.read(Path.of(text)));
+                } catch (EdgeFitException e) {
+                    // a file given on the command line that cannot be used is a problem of the option (exit 2)
+                    throw new EdgeFitException(EdgeFitException.Kind.BAD_PARAMETER, "--input " + name + ": " + e.getMessage(), e);
+                }
             } else {
                 v = new Value(text, null);
                 try {
