@@ -24,7 +24,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Inputs generated from signatures, run in ONNX Runtime: the shapes and values a real model accepts. */
-class InputGeneratorTest {
+public class InputGeneratorTest {
     private static final String[] TYPED = {"image", "q", "half", "flag", "count"};
 
     /**

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class NpyTest {
+public class NpyTest {
     /** A .npy file as NumPy 1.x writes it (format 1.0, header padded to 64 bytes, ending in a newline). */
     public static byte[] npy(String descr, long[] shape, byte[] data, int version) {
         StringBuilder dims = new StringBuilder();
