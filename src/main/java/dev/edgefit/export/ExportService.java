@@ -201,7 +201,8 @@ public final class ExportService {
     private static Artifact tflite(ExportFormat f, Path dir, Context ctx, Progress progress) {
         TflitePrecision p = f.tflitePrecision();
         TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
-                new TfliteConverter.Options(p, false, p == TflitePrecision.INT8 ? ctx.calibration() : List.of()), progress.slice(0, 0.4));
+                new TfliteConverter.Options(p, false, p == TflitePrecision.INT8 ? ctx.calibration() : List.of()).withInputs(ctx.req.inputs()),
+                progress.slice(0, 0.4));
         Path file = dir.resolve(f.fileName());
         writeAtomically(file, r.bytes());
         progress.update(0.4, "Verifying " + f.fileName());
@@ -230,7 +231,8 @@ public final class ExportService {
 
     private static Artifact micro(Path dir, Context ctx, Progress progress) {
         TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
-                new TfliteConverter.Options(TflitePrecision.INT8, true, ctx.calibration()), progress.slice(0, 0.4));
+                new TfliteConverter.Options(TflitePrecision.INT8, true, ctx.calibration()).withInputs(ctx.req.inputs()),
+                progress.slice(0, 0.4));
         Path micro = dir.resolve("micro");
         Path tfl = micro.resolve("model.tflite");
         Path cc = micro.resolve("model_data.cc");
