@@ -81,48 +81,6 @@ final class Cli {
         }
     }
 
-    /** Parses NAME=1x64 options (each dimension a positive whole number). */
-    static Map<String, long[]> shapes(List<String> specs) {
-        Map<String, long[]> out = new LinkedHashMap<>();
-        if (specs == null) {
-            return out;
-        }
-        for (String s : specs) {
-            int eq = s.indexOf('=');
-            if (eq <= 0 || eq == s.length() - 1) {
-                throw EdgeFitException.badParameter("--shape takes NAME=DIMS such as input_ids=1x64, not '" + s + "'.");
-            }
-            String[] parts = s.substring(eq + 1).split("[xX*,]", -1);
-            long[] dims = new long[parts.length];
-            try {
-                for (int i = 0; i < parts.length; i++) {
-                    dims[i] = Long.parseLong(parts[i].trim());
-                    if (dims[i] <= 0) {
-                        throw new NumberFormatException();
-                    }
-                }
-            } catch (NumberFormatException e) {
-                throw EdgeFitException.badParameter("--shape " + s + ": dimensions must be positive whole numbers separated by 'x'.");
-            }
-            String name = s.substring(0, eq).trim();
-            if (out.put(name, dims) != null) {
-                throw EdgeFitException.badParameter("--shape gives input '" + name + "' twice.");
-            }
-        }
-        return out;
-    }
-
-    /** Refuses a shape override for an input the model does not have. */
-    static void checkShapeNames(Map<String, long[]> shapes, ModelSnapshot model, Path file) {
-        List<String> names = model.inputs().stream().map(TensorSpec::name).toList();
-        for (String n : shapes.keySet()) {
-            if (!names.contains(n)) {
-                throw EdgeFitException.badParameter("--shape " + n + ": " + file + " has no input named '" + n + "'; its inputs are "
-                        + String.join(", ", names) + ".");
-            }
-        }
-    }
-
     /**
      * Refuses a reference that cannot be compared with the model: fidelity runs both on the same inputs and compares
      * their first outputs, so the inputs must have the same names, types and ranks, and the first outputs the same

@@ -57,8 +57,8 @@ final class CompressCommand implements Callable<Integer> {
     Integer maxSamples;
     @Option(names = "--fidelity-samples", defaultValue = "32", paramLabel = "N", description = "Inputs compared with MODEL. Default: ${DEFAULT-VALUE}.")
     int fidelitySamples;
-    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of an input with dynamic dimensions, e.g. input_ids=1x64.")
-    List<String> shapes;
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
     @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
 
@@ -94,12 +94,11 @@ final class CompressCommand implements Callable<Integer> {
         for (Technique t : ts) {
             ps.add(Params.parse(t, given.getOrDefault(t.id(), Map.of())));
         }
-        Map<String, long[]> shapeMap = Cli.shapes(shapes);
         ModelSnapshot m = Cli.load(model);
-        Cli.checkShapeNames(shapeMap, m, model);
+        var fixed = inputOptions.overrides(m, model);
         var dataset = Cli.data(data, m);
         EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
-                .withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples).withShapes(shapeMap).withFidelitySamples(fidelitySamples);
+                .withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples).withInputs(fixed).withFidelitySamples(fidelitySamples);
         Path work = Files.createTempDirectory("edgefit-compress");
         Thread cleanup = new Thread(() -> deleteQuietly(work), "edgefit-compress-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no step files left in the temp folder

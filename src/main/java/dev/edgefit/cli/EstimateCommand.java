@@ -48,6 +48,8 @@ class EstimateCommand implements Callable<Integer> {
     String precision;
     @picocli.CommandLine.Mixin
     ConstraintOptions limits = new ConstraintOptions();
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
     @Option(names = "--json", description = "Print one JSON document (an array, one entry per device) on stdout and nothing else.")
     boolean json;
 
@@ -72,6 +74,7 @@ class EstimateCommand implements Callable<Integer> {
             }
         }
         ModelSnapshot m = Cli.load(model);
+        var fixed = inputOptions.overrides(m, model);
         DeviceCatalog catalog = DeviceCatalog.withUserProfiles();
         PrintWriter err = spec.commandLine().getErr();
         catalog.problems().forEach(p -> err.println("edgefit: " + EdgeFitCli.oneLine(p.message())));
@@ -91,9 +94,10 @@ class EstimateCommand implements Callable<Integer> {
                     + String.join(", ", chosen.stream().flatMap(d -> d.runtimeIds().stream()).distinct().toList()) + ".");
         }
         Constraints user = limits.constraints();
-        Workload natural = Workload.of(m, null);
-        Workload converted = precision == null ? null : Workload.of(m, precision);
-        Supplier<Double> host = () -> Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50), Progress.NONE).latencyMs().p50();
+        Workload natural = Workload.of(m, fixed, null);
+        Workload converted = precision == null ? null : Workload.of(m, fixed, precision);
+        Supplier<Double> host = () -> Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50).withInputs(fixed), Progress.NONE)
+                .latencyMs().p50();
         List<Estimate> out = new ArrayList<>();
         Calibration cal = Calibration.of(catalog.profiles());
         java.util.Set<String> written = dev.edgefit.export.ExportFormat.writtenFor(m);

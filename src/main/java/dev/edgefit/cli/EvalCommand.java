@@ -1,6 +1,7 @@
 package dev.edgefit.cli;
 
 import dev.edgefit.data.Dataset;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Metrics;
@@ -40,9 +41,8 @@ final class EvalCommand implements Callable<Integer> {
     Integer maxSamples;
     @Option(names = "--fidelity-samples", defaultValue = "32", paramLabel = "N", description = "Inputs compared with --reference. Default: ${DEFAULT-VALUE}.")
     int fidelitySamples;
-    @Option(names = "--shape", paramLabel = "NAME=DIMS", description = "Shape of an input with dynamic dimensions, e.g. input_ids=1x64 "
-            + "(default: batch 1, sequence 128).")
-    List<String> shapes;
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
     @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
 
@@ -55,16 +55,15 @@ final class EvalCommand implements Callable<Integer> {
         if (maxSamples != null) {
             Cli.atLeast("--max-samples", maxSamples, 1);
         }
-        Map<String, long[]> shapeMap = Cli.shapes(shapes);
         ModelSnapshot m = Cli.load(model);
-        Cli.checkShapeNames(shapeMap, m, model);
+        InputOverrides fixed = inputOptions.overrides(m, model);
         if (reference != null) {
             Cli.checkReference(m, model, Cli.load(reference), reference);
         }
         Dataset dataset = Cli.data(data, m);
         EvalConfig cfg = EvalConfig.defaults().withData(dataset).withReference(reference)
                 .withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
-                .withShapes(shapeMap).withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples)
+                .withInputs(fixed).withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples)
                 .withFidelitySamples(fidelitySamples);
         Metrics r = Evaluator.evaluate(model, cfg, Cli.progress(spec));
         if (json) {

@@ -47,6 +47,8 @@ final class ExportCommand implements Callable<Integer> {
     int calibrationSamples;
     @Option(names = "--device", paramLabel = "ID", description = "Target device id (see 'edgefit devices'): recorded in the manifest; TFLite Micro checks its flash and RAM.")
     String device;
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
     @Option(names = "--overwrite", description = "Replace files of an earlier export in DIR.")
     boolean overwrite;
     @Option(names = "--json")
@@ -55,6 +57,7 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelSnapshot m = Cli.load(model);
+        var fixed = inputOptions.overrides(m, model);
         EnumSet<ExportFormat> fs = formats(formats, precisions);
         if (samples < 1 || calibrationSamples < 1) {
             throw EdgeFitException.badParameter("--samples and --calibration-samples must be at least 1.");
@@ -66,7 +69,7 @@ final class ExportCommand implements Callable<Integer> {
                     + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
         }
         ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, Cli.data(data, m), samples, null, overwrite,
-                Map.of("source", model.getFileName().toString()), dev, calibrationSamples), Cli.progress(spec));
+                Map.of("source", model.getFileName().toString()), dev, calibrationSamples, fixed), Cli.progress(spec));
         print(spec, r, json);
         return 0;
     }

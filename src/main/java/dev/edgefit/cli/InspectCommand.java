@@ -2,6 +2,7 @@ package dev.edgefit.cli;
 
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.data.InputGenerator;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.ModelStats;
 import dev.edgefit.runtime.ShapeProbe;
@@ -30,16 +31,14 @@ final class InspectCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--json", description = "Print one JSON document on stdout and nothing else.")
     boolean json;
-    @Option(names = "--shape", paramLabel = "NAME=DIMS",
-            description = "Concrete shape of an input with dynamic dimensions, for MACs, e.g. input_ids=1x64 (default: batch 1, sequence 128).")
-    List<String> shapes;
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
 
     @Override
     public Integer call() throws Exception {
         ModelSnapshot m = Cli.load(model);
         long fileBytes = Files.size(model);
-        Map<String, long[]> overrides = Cli.shapes(shapes);
-        Cli.checkShapeNames(overrides, m, model);
+        InputOverrides overrides = inputOptions.overrides(m, model);
         String note = null;
         Map<String, long[]> probed;
         try {

@@ -53,6 +53,8 @@ final class ReportCommand implements Callable<Integer> {
     String device;
     @picocli.CommandLine.Mixin
     ConstraintOptions limits = new ConstraintOptions();
+    @picocli.CommandLine.Mixin
+    InputOptions inputOptions = new InputOptions();
     @Option(names = "--format", split = ",", defaultValue = "onnx,ort", paramLabel = "onnx|ort")
     List<String> formats;
     @Option(names = "--threshold", defaultValue = "0.95")
@@ -69,6 +71,7 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelSnapshot m = OnnxModels.load(model);
+        var fixed = inputOptions.overrides(m, model);
         DeviceProfile dev = null;
         if (device != null) {
             dev = DeviceCatalog.withUserProfiles().require(device);
@@ -100,7 +103,7 @@ final class ReportCommand implements Callable<Integer> {
         }
         var dataset = Cli.data(data, m);
         Path work = out.resolve("steps");
-        try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)), work)) {
+        try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)).withInputs(fixed), work)) {
             ex.setThreshold(threshold);
             CompressCommand.get(ex.measureOriginal());
             for (int i = 0; i < ts.size(); i++) {
@@ -116,10 +119,10 @@ final class ReportCommand implements Callable<Integer> {
             }
             recipe.put("steps", steps);
             ExportResult exported = ExportService.export(new ExportService.Request(last.snapshot(), model, out, fs, dataset, 64, null,
-                    overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES), Cli.progress(spec));
+                    overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES, fixed), Cli.progress(spec));
             ModelStats stats;
             try {
-                stats = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, Map.of()).generate(0)));
+                stats = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, fixed).generate(0)));
             } catch (EdgeFitException e) {
                 stats = ModelStats.compute(m, Map.of());
             }

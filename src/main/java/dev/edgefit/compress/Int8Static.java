@@ -99,7 +99,7 @@ public final class Int8Static implements Technique {
 
         // calibration
         int n = params.getInt("samples");
-        EvalConfig cfg = EvalConfig.defaults().withData(ctx.data());
+        EvalConfig cfg = EvalConfig.defaults().withData(ctx.data()).withInputs(ctx.inputs());
         List<Map<String, Tensor>> samples = new Evaluator.Inputs(original, cfg).samples(n);
         ActivationRanges.Method method = ActivationRanges.Method.valueOf(params.getString("calibration").toUpperCase(Locale.ROOT));
         Map<String, float[]> ranges = ActivationRanges.collect(input, acts, samples, method, params.getDouble("percentile"),

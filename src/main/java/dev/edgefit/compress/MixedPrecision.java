@@ -109,7 +109,7 @@ public final class MixedPrecision implements Technique {
                     + ": no MatMul/Gemm layer with a float 2-D weight, so there is no precision to choose per layer.");
         }
         Progress progress = ctx.progress();
-        Probe probe = new Probe(input, ctx.data(), params.getInt("samples"));
+        Probe probe = new Probe(input, ctx.data(), ctx.inputs(), params.getInt("samples"));
         double base = probe.score(input);
         Map<String, Map<Precision, Double>> drop = new LinkedHashMap<>();
         int total = layers.size() * candidates.size();
@@ -255,9 +255,9 @@ public final class MixedPrecision implements Technique {
         private final List<float[]> reference = new ArrayList<>();
         private final List<Integer> rowLength = new ArrayList<>();
 
-        Probe(ModelSnapshot model, Dataset data, int samples) {
+        Probe(ModelSnapshot model, Dataset data, dev.edgefit.data.InputOverrides fixed, int samples) {
             this.data = data != null && data.labelled() ? data : null;
-            this.inputs = new Evaluator.Inputs(model, EvalConfig.defaults().withData(data)).samples(samples);
+            this.inputs = new Evaluator.Inputs(model, EvalConfig.defaults().withData(data).withInputs(fixed)).samples(samples);
             this.n = inputs.size();
             if (this.data == null) {
                 try (OrtRunner r = OrtRunner.inMemory(model, RunnerOptions.DEFAULT)) {

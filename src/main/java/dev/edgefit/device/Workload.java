@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.edgefit.data.InputGenerator;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.model.DType;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.ModelStats;
@@ -96,7 +97,12 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
 
     /** Measures the shapes by running the model once on generated inputs, then {@link #of(ModelSnapshot, Map, String)}. */
     public static Workload of(ModelSnapshot model, String precisionOverride) {
-        Map<String, long[]> shapes = ShapeProbe.probe(model, new InputGenerator(model, Map.of()).generate(0));
+        return of(model, InputOverrides.NONE, precisionOverride);
+    }
+
+    /** As {@link #of(ModelSnapshot, String)}, on generated inputs with what the user fixed about them. */
+    public static Workload of(ModelSnapshot model, InputOverrides inputs, String precisionOverride) {
+        Map<String, long[]> shapes = ShapeProbe.probe(model, new InputGenerator(model, inputs).generate(0));
         return of(model, shapes, precisionOverride);
     }
 

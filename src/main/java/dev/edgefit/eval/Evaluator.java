@@ -59,7 +59,7 @@ public final class Evaluator {
         }
         // after the latency runs, so that the child process does not take CPU from them
         progress.update(0.92, "Measuring peak memory in a process of its own");
-        Long peak = MemoryProbe.measure(modelFile, cfg.runner(), progress);
+        Long peak = MemoryProbe.measure(modelFile, cfg.runner(), cfg.inputs(), progress);
         progress.update(1.0, "Measured " + modelFile.getFileName());
         return new Metrics(fileBytes, accuracy, accSamples, fidelity, latency, peak, runtime);
     }
@@ -195,7 +195,7 @@ public final class Evaluator {
             } else {
                 this.input = null;
                 this.batchable = false;
-                this.generator = new InputGenerator(snap, cfg.shapes());
+                this.generator = new InputGenerator(snap, cfg.inputs());
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.edgefit.eval;
 
 import dev.edgefit.data.InputGenerator;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.OnnxModels;
 import dev.edgefit.runtime.OrtRunner;
@@ -41,6 +42,11 @@ public final class MemoryProbe {
 
     /** As {@link #measure(Path, RunnerOptions)}; a cancel through {@code progress} stops the child and is thrown. */
     public static Long measure(Path model, RunnerOptions options, dev.edgefit.common.Progress progress) {
+        return measure(model, options, InputOverrides.NONE, progress);
+    }
+
+    /** As {@link #measure(Path, RunnerOptions, dev.edgefit.common.Progress)}, on inputs with what the user fixed. */
+    public static Long measure(Path model, RunnerOptions options, InputOverrides inputs, dev.edgefit.common.Progress progress) {
         if (!PeakMemory.supported()) {
             return null;
         }
@@ -58,6 +64,7 @@ public final class MemoryProbe {
         cmd.add(model.toAbsolutePath().toString());
         cmd.add(Integer.toString(options.threads()));
         cmd.add(options.optLevel().name());
+        cmd.addAll(inputs.toArgs());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
@@ -97,7 +104,7 @@ public final class MemoryProbe {
         }
     }
 
-    /** The child: {@code MemoryProbe MODEL THREADS OPT_LEVEL}; prints {@value #PREFIX}BYTES and exits 0, or exits 1. */
+    /** The child: {@code MemoryProbe MODEL THREADS OPT_LEVEL [--shape N=D] [--input N=V]}; prints {@value #PREFIX}BYTES and exits 0, or exits 1. */
     public static void main(String[] args) {
         try {
             Path model = Path.of(args[0]);
@@ -105,7 +112,7 @@ public final class MemoryProbe {
             Map<String, Tensor> input;
             {
                 ModelSnapshot m = OnnxModels.load(model);
-                input = new InputGenerator(m, Map.of()).generate(1);
+                input = new InputGenerator(m, InputOverrides.fromArgs(List.of(args).subList(3, args.length))).generate(1);
             }
             OrtRunner.env();
             System.gc();

@@ -10,6 +10,7 @@ import dev.edgefit.export.tflite.MicroSource;
 import dev.edgefit.export.tflite.TfliteConverter;
 import dev.edgefit.export.tflite.TflitePrecision;
 import dev.edgefit.runtime.TfliteRunner;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Fidelity;
@@ -54,10 +55,17 @@ public final class ExportService {
      * @param data               labelled or unlabelled verification data; null for inputs generated from the signature
      * @param device             the target device, for the manifest and TFLite Micro's flash/RAM fit; may be null
      * @param calibrationSamples samples calibrating full-integer TFLite and the TensorRT bundle
+     * @param inputs             what the user fixed about generated inputs (shapes, values), used when there is no data
      */
     public record Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
                           RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
-                          int calibrationSamples) {
+                          int calibrationSamples, InputOverrides inputs) {
+        public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
+                       RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
+                       int calibrationSamples) {
+            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, InputOverrides.NONE);
+        }
+
         public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
                        RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe) {
             this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, null, DEFAULT_CALIBRATION_SAMPLES);
@@ -175,7 +183,7 @@ public final class ExportService {
 
         List<Map<String, Tensor>> calibration() {
             if (calibration == null) {
-                EvalConfig cfg = EvalConfig.defaults().withData(req.data());
+                EvalConfig cfg = EvalConfig.defaults().withData(req.data()).withInputs(req.inputs());
                 calibration = new Evaluator.Inputs(req.snapshot(), cfg).samples(Math.max(1, req.calibrationSamples()));
             }
             return calibration;
@@ -193,7 +201,8 @@ public final class ExportService {
     private static Artifact tflite(ExportFormat f, Path dir, Context ctx, Progress progress) {
         TflitePrecision p = f.tflitePrecision();
         TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
-                new TfliteConverter.Options(p, false, p == TflitePrecision.INT8 ? ctx.calibration() : List.of()), progress.slice(0, 0.4));
+                new TfliteConverter.Options(p, false, p == TflitePrecision.INT8 ? ctx.calibration() : List.of()).withInputs(ctx.req.inputs()),
+                progress.slice(0, 0.4));
         Path file = dir.resolve(f.fileName());
         writeAtomically(file, r.bytes());
         progress.update(0.4, "Verifying " + f.fileName());
@@ -222,7 +231,8 @@ public final class ExportService {
 
     private static Artifact micro(Path dir, Context ctx, Progress progress) {
         TfliteConverter.Result r = TfliteConverter.convert(ctx.req.snapshot(),
-                new TfliteConverter.Options(TflitePrecision.INT8, true, ctx.calibration()), progress.slice(0, 0.4));
+                new TfliteConverter.Options(TflitePrecision.INT8, true, ctx.calibration()).withInputs(ctx.req.inputs()),
+                progress.slice(0, 0.4));
         Path micro = dir.resolve("micro");
         Path tfl = micro.resolve("model.tflite");
         Path cc = micro.resolve("model_data.cc");
@@ -265,7 +275,8 @@ public final class ExportService {
         } catch (IOException e) {
             throw EdgeFitException.io(trt, "could not be created (" + e.getMessage() + ").", e);
         }
-        TensorRtBundle.Written w = TensorRtBundle.write(trt, ctx.req.snapshot(), ctx.req.data(), ctx.calibration(), progress.slice(0, 0.5));
+        TensorRtBundle.Written w = TensorRtBundle.write(trt, ctx.req.snapshot(), ctx.req.data(), ctx.req.inputs(), ctx.calibration(),
+                progress.slice(0, 0.5));
         List<Artifact> out = new ArrayList<>();
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("bundle", "tensorrt/: build.sh runs trtexec on the device (engines are not built here)");
@@ -289,7 +300,7 @@ public final class ExportService {
     /** Runs the artifact and the source on the same inputs: fidelity, and accuracy of both on labelled data. */
     static Verification verify(Runner artifact, Context ctx, Progress progress) {
         Request req = ctx.req;
-        EvalConfig cfg = EvalConfig.defaults().withData(req.data()).withFidelitySamples(req.samples());
+        EvalConfig cfg = EvalConfig.defaults().withData(req.data()).withInputs(req.inputs()).withFidelitySamples(req.samples());
         try (Runner s = new OrtRunner(ctx.source, RunnerOptions.DEFAULT)) {
             Evaluator.Inputs inputs = new Evaluator.Inputs(ctx.source, s, cfg);
             Fidelity f = Evaluator.compare(artifact, s, inputs.samples(req.samples()), progress.slice(0, 0.4));

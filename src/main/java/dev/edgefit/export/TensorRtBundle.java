@@ -41,13 +41,14 @@ final class TensorRtBundle {
     record Written(Path floatModel, Path qdqModel, Path cache, Path script, Path readme, int calibratedTensors) {
     }
 
-    static Written write(Path dir, ModelSnapshot snapshot, Dataset data, List<Map<String, Tensor>> calibration, Progress progress) {
+    static Written write(Path dir, ModelSnapshot snapshot, Dataset data, dev.edgefit.data.InputOverrides inputs,
+                         List<Map<String, Tensor>> calibration, Progress progress) {
         Path floatModel = dir.resolve("model.onnx");
         OnnxModels.save(snapshot, floatModel);
 
         Int8Static q = new Int8Static();
         Params params = Params.of(q, Map.of("activations", "symmetric", "samples", Math.max(1, calibration.size())));
-        ModelSnapshot qdq = q.apply(snapshot, params, new TechniqueContext(progress.slice(0, 0.5), data));
+        ModelSnapshot qdq = q.apply(snapshot, params, new TechniqueContext(progress.slice(0, 0.5), data).withInputs(inputs));
         Path qdqModel = dir.resolve("model_qdq.onnx");
         OnnxModels.save(qdq, qdqModel);
 

@@ -73,6 +73,11 @@ public final class Experiment implements AutoCloseable {
         return source;
     }
 
+    /** What the user fixed about generated inputs (shapes, values). */
+    public dev.edgefit.data.InputOverrides inputs() {
+        return evalConfig.inputs();
+    }
+
     public Dataset data() {
         return data;
     }
@@ -206,7 +211,7 @@ public final class Experiment implements AutoCloseable {
             long t0 = System.nanoTime();
             ModelSnapshot snap;
             Path artifact;
-            TechniqueContext tctx = new TechniqueContext(progress.slice(0, 0.3), data);
+            TechniqueContext tctx = new TechniqueContext(progress.slice(0, 0.3), data).withInputs(evalConfig.inputs());
             if (technique == null) {
                 snap = source;
                 artifact = sourceFile;

@@ -59,7 +59,7 @@ public final class ReportBuilder {
             dev.put("storageBytes", device.storageBytes());
             dev.put("formats", device.formats());
             if (current != null && current.snapshot() != null && current.metrics() != null) {
-                dev.put("estimate", estimate(device, current, constraints));
+                dev.put("estimate", estimate(device, current, constraints, ex.inputs()));
             }
         }
         List<DeploymentReport.ConstraintRow> rows = new ArrayList<>();
@@ -100,9 +100,9 @@ public final class ReportBuilder {
     }
 
     /** The current step on the target device, estimated (or, for this machine, measured); null if it cannot be. */
-    static Estimate estimate(DeviceProfile device, Step current, Constraints constraints) {
+    static Estimate estimate(DeviceProfile device, Step current, Constraints constraints, dev.edgefit.data.InputOverrides inputs) {
         try {
-            Workload w = Workload.of(current.snapshot(), null);
+            Workload w = Workload.of(current.snapshot(), inputs, null);
             Double p50 = current.metrics().latencyMs() == null ? null : current.metrics().latencyMs().p50();
             List<DeviceProfile> all = new ArrayList<>(DeviceCatalog.withUserProfiles().profiles());
             all.removeIf(p -> p.id().equals(device.id()));

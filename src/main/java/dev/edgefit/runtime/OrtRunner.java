@@ -14,6 +14,8 @@ import dev.edgefit.model.DType;
 import dev.edgefit.model.TensorSpec;
 
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.ShortBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -75,7 +77,9 @@ public final class OrtRunner implements Runner {
                 RuntimeException[] err = new RuntimeException[1];
                 Thread t = new Thread(null, () -> {
                     try {
-                        box[0] = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "edgefit");
+                        // FATAL only: ONNX Runtime's error lines would reach the terminal on the process's own stderr,
+                        // and what they say is in the exception EdgeFit turns into its one sentence
+                        box[0] = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "edgefit");
                     } catch (RuntimeException ex) {
                         err[0] = ex;
                     }
@@ -150,7 +154,7 @@ public final class OrtRunner implements Runner {
 
     private static OrtSession open(Path file, byte[] bytes, RunnerOptions options, Path optimizedOut, boolean ortFormat) {
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             if (options.threads() > 0) {
                 so.setIntraOpNumThreads(options.threads());
                 so.setInterOpNumThreads(1);
@@ -201,6 +205,43 @@ public final class OrtRunner implements Runner {
             line = line.substring(0, 300) + "...";
         }
         return EdgeFitException.badModel(file, "ONNX Runtime could not load or run it: " + line, e);
+    }
+
+    /**
+     * A run that ONNX Runtime refused: the usual sentence for an unsupported operator, else one that names the inputs
+     * with the types and shapes they were given and says how to give others.
+     */
+    static EdgeFitException runFailed(Path file, Map<String, Tensor> in, OrtException e) {
+        EdgeFitException t = translate(file, e);
+        if (t.kind() != EdgeFitException.Kind.BAD_MODEL) {
+            return t;
+        }
+        StringBuilder fed = new StringBuilder();
+        for (Map.Entry<String, Tensor> x : in.entrySet()) {
+            long[] sh = x.getValue().shape();
+            StringBuilder d = new StringBuilder();
+            for (long v : sh) {
+                d.append(d.length() == 0 ? "" : "x").append(v);
+            }
+            fed.append(fed.length() == 0 ? "" : ", ").append('\'').append(x.getKey()).append("' ").append(x.getValue().dtype().label())
+                    .append('[').append(d).append(']');
+        }
+        return new EdgeFitException(EdgeFitException.Kind.BAD_MODEL, file + ": ONNX Runtime could not run it on inputs " + fed + " ("
+                + detail(e) + "); give other shapes with --shape NAME=DIMS or values with --input NAME=VALUE|FILE.npy.", e);
+    }
+
+    /** ONNX Runtime's message on one line, without its stack trace, at most 300 characters. */
+    private static String detail(OrtException e) {
+        String line = String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim();
+        int cut = line.indexOf(" Stacktrace");
+        if (cut > 0) {
+            line = line.substring(0, cut);
+        }
+        line = line.replaceFirst("^Error code - ORT_\\w+ - message: ", "");
+        if (line.length() > 300) {
+            line = line.substring(0, 300) + "...";
+        }
+        return line;
     }
 
     private static List<TensorSpec> specs(OrtSession s, boolean in) {
@@ -270,7 +311,7 @@ public final class OrtRunner implements Runner {
                 return out;
             }
         } catch (OrtException e) {
-            throw translate(file, e);
+            throw runFailed(file, in, e);
         } finally {
             feeds.values().forEach(OnnxTensor::close);
         }
@@ -281,6 +322,8 @@ public final class OrtRunner implements Runner {
         Object d = t.data();
         return switch (t.dtype()) {
             case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap((float[]) d), shape);
+            case FLOAT16 -> OnnxTensor.createTensor(env, ShortBuffer.wrap((short[]) d), shape, OnnxJavaType.FLOAT16);
+            case DOUBLE -> OnnxTensor.createTensor(env, DoubleBuffer.wrap((double[]) d), shape);
             case INT64 -> OnnxTensor.createTensor(env, LongBuffer.wrap((long[]) d), shape);
             case INT32 -> OnnxTensor.createTensor(env, IntBuffer.wrap((int[]) d), shape);
             case INT8 -> OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) d), shape, OnnxJavaType.INT8);

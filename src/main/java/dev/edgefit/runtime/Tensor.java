@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * A dense tensor value passed to or returned by a runner. Data is a Java array matching the type:
- * float[] for FLOAT, long[] for INT64, int[] for INT32, byte[] for INT8/UINT8/BOOL.
+ * float[] for FLOAT, double[] for DOUBLE, short[] (the bits) for FLOAT16, long[] for INT64, int[] for INT32, byte[] for
+ * INT8/UINT8/BOOL.
  */
 public record Tensor(DType dtype, long[] shape, Object data) {
     public Tensor {
@@ -61,6 +62,10 @@ public record Tensor(DType dtype, long[] shape, Object data) {
             boolean unsigned = dtype == DType.UINT8 || dtype == DType.BOOL;
             for (int i = 0; i < n; i++) {
                 out[i] = unsigned ? (b[i] & 0xFF) : b[i];
+            }
+        } else if (data instanceof short[] h && dtype == DType.FLOAT16) {
+            for (int i = 0; i < n; i++) {
+                out[i] = dev.edgefit.model.Half.toFloat(h[i]);
             }
         } else if (data instanceof double[] d) {
             for (int i = 0; i < n; i++) {

@@ -58,7 +58,17 @@ public final class TfliteConverter {
      *                    QUANTIZE/DEQUANTIZE inside the model (false)
      * @param calibration inputs for the activation ranges of INT8 (single samples, as the source model takes them)
      */
-    public record Options(TflitePrecision precision, boolean int8Io, List<Map<String, Tensor>> calibration) {
+    public record Options(TflitePrecision precision, boolean int8Io, List<Map<String, Tensor>> calibration,
+                          dev.edgefit.data.InputOverrides inputs) {
+        public Options(TflitePrecision precision, boolean int8Io, List<Map<String, Tensor>> calibration) {
+            this(precision, int8Io, calibration, dev.edgefit.data.InputOverrides.NONE);
+        }
+
+        /** With the input shapes and values the user fixed, which set the converted model's input shapes. */
+        public Options withInputs(dev.edgefit.data.InputOverrides i) {
+            return new Options(precision, int8Io, calibration, i);
+        }
+
         public static Options of(TflitePrecision p) {
             return new Options(p, false, List.of());
         }
@@ -317,7 +327,7 @@ public final class TfliteConverter {
     }
 
     private void runProbe() {
-        InputGenerator gen = new InputGenerator(model, Map.of());
+        InputGenerator gen = new InputGenerator(model, opts.inputs());
         Map<String, Tensor> in = gen.generate(7);
         in.forEach((k, v) -> shapes.put(k, v.shape()));
         model.initializers().forEach((k, v) -> shapes.put(k, Tensors.dims(v)));
