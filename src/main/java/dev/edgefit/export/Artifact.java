@@ -30,7 +30,7 @@ public record Artifact(Path path, String format, String precision, long bytes, S
         return e;
     }
 
-    /** One line: "model_int8.tflite: 93,968 bytes, SQNR 24.1 dB, top-1 agreement 0.9975, cosine 0.999862, accuracy 89.50% (source 89.65%)". */
+    /** One line: "model_int8.tflite: 93,968 bytes, SQNR …, top-1 agreement 0.9975, cosine 0.999862, accuracy 89.50% (source 89.65%)". */
     public String summary() {
         String head = String.format(java.util.Locale.ROOT, "%s: %,d bytes", path.getFileName(), bytes);
         if (verification == null) {
