@@ -6,7 +6,9 @@ import dev.edgefit.common.Progress;
 import dev.edgefit.data.Dataset;
 import dev.edgefit.data.Datasets;
 import dev.edgefit.data.Preprocessing;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.Fidelity;
+import dev.edgefit.eval.OutputFidelity;
 import dev.edgefit.eval.Latency;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.model.ModelSnapshot;
@@ -171,7 +173,11 @@ final class Cli {
         return j;
     }
 
-    /** Fidelity against a reference; {@code sqnrDb} is null when the outputs are identical (infinite SQNR). */
+    /**
+     * Fidelity against a reference, every output compared by name ({@code outputs}) and the worst one in the summary;
+     * {@code sqnrDb} is null when the outputs are identical (infinite SQNR), {@code top1Agreement} and {@code meanCosine}
+     * are null where no output has a class axis or a meaningful cosine.
+     */
     static Map<String, Object> fidelity(Fidelity f) {
         if (f == null) {
             return null;
@@ -183,7 +189,59 @@ final class Cli {
         j.put("identical", f.maxAbsDiff() == 0);
         j.put("maxAbsDiff", finite(f.maxAbsDiff()));
         j.put("samples", f.samples());
+        j.put("relL2", finite(f.relL2()));
+        j.put("worstOutput", f.worstOutput());
+        List<Map<String, Object>> outs = new ArrayList<>();
+        for (OutputFidelity o : f.outputs()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", o.name());
+            e.put("maxAbsDiff", finite(o.maxAbsDiff()));
+            e.put("meanAbsDiff", finite(o.meanAbsDiff()));
+            e.put("sqnrDb", finite(o.sqnrDb()));
+            e.put("relL2", finite(o.relL2()));
+            e.put("cosine", finite(o.cosine()));
+            e.put("top1", finite(o.top1()));
+            e.put("nearZero", o.nearZero());
+            outs.add(e);
+        }
+        j.put("outputs", outs);
         return j;
+    }
+
+    /** What an acceptance rule said about one result, for JSON: {rule, decidedBy, value, threshold, passed, text}. */
+    static Map<String, Object> decision(Acceptance.Decision d) {
+        if (d == null) {
+            return null;
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("rule", d.rule());
+        j.put("decidedBy", d.decidedBy());
+        j.put("value", finite(d.value()));
+        j.put("threshold", d.threshold());
+        j.put("passed", d.passed());
+        j.put("text", d.text());
+        return j;
+    }
+
+    /**
+     * The rule given with --accept (null: {@code auto}); --threshold T is the older shorthand for
+     * {@code accuracy>=T,sqnrDb>=10} (0: none). Both at once are refused.
+     */
+    static Acceptance acceptance(String accept, Double threshold, Acceptance auto) {
+        if (accept != null && threshold != null) {
+            throw EdgeFitException.badParameter("Give --accept or --threshold, not both (--threshold T is short for --accept accuracy>=T,sqnrDb>=10).");
+        }
+        if (threshold != null) {
+            if (!(threshold >= 0 && threshold <= 1)) {
+                throw EdgeFitException.badParameter("--threshold must be between 0 and 1, not " + threshold + ".");
+            }
+            return Acceptance.forSteps(threshold);
+        }
+        try {
+            return Acceptance.parse(accept, auto);
+        } catch (EdgeFitException e) {
+            throw EdgeFitException.badParameter("--accept: " + e.getMessage());
+        }
     }
 
     private static Double finite(Double d) {
@@ -210,9 +268,11 @@ final class Cli {
         }
         if (m.fidelity() != null) {
             Fidelity f = m.fidelity();
-            t.row("fidelity", String.format(Locale.ROOT, "cosine %.5f, top-1 agreement %.4f, SQNR %s, max |diff| %.3g (%d samples)",
-                    f.meanCosine(), f.top1Agreement(), Double.isFinite(f.sqnrDb()) ? String.format(Locale.ROOT, "%.1f dB", f.sqnrDb())
-                            : "infinite (identical)", f.maxAbsDiff(), f.samples()));
+            t.row("fidelity", String.format(Locale.ROOT, "SQNR %s, relative error %.3g%s, cosine %s, top-1 agreement %s, max |diff| %.3g (%d samples)",
+                    Double.isFinite(f.sqnrDb()) ? String.format(Locale.ROOT, "%.1f dB", f.sqnrDb()) : "infinite (identical)", f.relL2(),
+                    f.outputs().size() > 1 ? " (worst of " + f.outputs().size() + " outputs: " + f.worstOutput() + ")" : "",
+                    f.meanCosine() == null ? "n/a" : String.format(Locale.ROOT, "%.5f", f.meanCosine()),
+                    f.top1Agreement() == null ? "n/a" : String.format(Locale.ROOT, "%.4f", f.top1Agreement()), f.maxAbsDiff(), f.samples()));
         }
         if (m.latencyMs() != null) {
             Latency l = m.latencyMs();

@@ -5,6 +5,7 @@ import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.compress.Params;
 import dev.edgefit.compress.Technique;
 import dev.edgefit.compress.TechniqueRegistry;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.pipeline.Experiment;
@@ -44,9 +45,11 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Data for accuracy and calibration. Without it, inputs are generated "
             + "and the new model is judged by its fidelity to MODEL.")
     Path data;
-    @Option(names = "--threshold", defaultValue = "0.95", paramLabel = "T",
-            description = "Reject a step whose retention falls below this (0 keeps every step). Default: ${DEFAULT-VALUE}.")
-    double threshold;
+    @Option(names = "--accept", paramLabel = "RULE", description = "Keep a step only if it meets this rule: accuracy>=0.95, sqnrDb>=20, relL2<=0.1, "
+            + "top1>=0.98, cosine>=0.99, several separated by commas (the first one measured decides), or none. Default: accuracy>=0.95,sqnrDb>=10.")
+    String accept;
+    @Option(names = "--threshold", paramLabel = "T", description = "Short for --accept accuracy>=T,sqnrDb>=10 (0 keeps every step).")
+    Double threshold;
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Intra-op threads (0 = ONNX Runtime's default).")
     int threads;
     @Option(names = "--runs", defaultValue = "30", paramLabel = "N", description = "Timed runs for latency. Default: ${DEFAULT-VALUE}.")
@@ -72,9 +75,7 @@ final class CompressCommand implements Callable<Integer> {
         if (maxSamples != null) {
             Cli.atLeast("--max-samples", maxSamples, 1);
         }
-        if (!(threshold >= 0 && threshold <= 1)) {
-            throw EdgeFitException.badParameter("--threshold must be between 0 and 1, not " + threshold + ".");
-        }
+        Acceptance rule = Cli.acceptance(accept, threshold, Acceptance.forSteps());
         List<String> ids = new ArrayList<>();
         if (technique != null) {
             ids.add(technique.trim());
@@ -103,7 +104,7 @@ final class CompressCommand implements Callable<Integer> {
         Thread cleanup = new Thread(() -> deleteQuietly(work), "edgefit-compress-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no step files left in the temp folder
         try (Experiment ex = new Experiment(model, dataset, cfg, work)) {
-            ex.setThreshold(threshold);
+            ex.setAcceptance(rule);
             var progress = Cli.progress(spec);
             ex.addListener(e -> {
                 if (e instanceof dev.edgefit.pipeline.PipelineEvent.StepProgress p) {
@@ -118,7 +119,7 @@ final class CompressCommand implements Callable<Integer> {
             Step last = ex.current();
             if (last.index() == 0) {
                 throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + steps.get(steps.size() - 1).note()
-                        + " Nothing was written to " + out + "; use --threshold 0 to keep it anyway.");
+                        + " Nothing was written to " + out + "; use --accept none to keep it anyway.");
             }
             AtomicFiles.write(out, o -> Files.copy(last.artifact(), o));
             if (json) {
@@ -129,6 +130,7 @@ final class CompressCommand implements Callable<Integer> {
                 j.put("out", out.toString());
                 j.put("outBytes", Files.size(out));
                 j.put("keptStep", last.index());
+                j.put("accept", rule.text());
                 j.put("before", Cli.metrics(before.metrics()));
                 j.put("after", Cli.metrics(last.metrics()));
                 List<Map<String, Object>> stepJson = new ArrayList<>();
@@ -139,6 +141,8 @@ final class CompressCommand implements Callable<Integer> {
                     e.put("params", s.params());
                     e.put("status", s.status().name().toLowerCase(Locale.ROOT));
                     e.put("retention", s.retention() == null || !Double.isFinite(s.retention()) ? null : s.retention());
+                    e.put("decidedBy", s.decidedBy());
+                    e.put("acceptance", Cli.decision(s.decision()));
                     e.put("applyMillis", s.applyMillis());
                     e.put("note", s.note());
                     e.put("metrics", Cli.metrics(s.metrics()));
@@ -157,9 +161,10 @@ final class CompressCommand implements Callable<Integer> {
                     extra.put("params", s.params().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                             .collect(java.util.stream.Collectors.joining(", ")));
                     if (s.retention() != null) {
-                        extra.put("retention", String.format(Locale.ROOT, "%.4f (%s)", s.retention(),
-                                s.metrics().accuracy() != null && before.metrics().accuracy() != null ? "accuracy over the original's"
-                                        : "mean output cosine to the original"));
+                        extra.put("retention", String.format(Locale.ROOT, "%.4f (accuracy over the original's)", s.retention()));
+                    }
+                    if (s.decidedBy() != null) {
+                        extra.put("decided by", s.decidedBy() + " (rule " + rule.text() + ")");
                     }
                     if (s.note() != null) {
                         extra.put("note", s.note());

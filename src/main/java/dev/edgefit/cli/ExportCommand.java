@@ -3,7 +3,9 @@ package dev.edgefit.cli;
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.device.DeviceCatalog;
 import dev.edgefit.device.DeviceProfile;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.export.Artifact;
+import dev.edgefit.export.Verification;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.ExportService;
@@ -49,6 +51,11 @@ final class ExportCommand implements Callable<Integer> {
     String device;
     @picocli.CommandLine.Mixin
     InputOptions inputOptions = new InputOptions();
+
+    @Option(names = "--accept", paramLabel = "RULE", description = "The rule every artifact must meet against MODEL, else it is flagged: "
+            + "accuracy>=0.98, sqnrDb>=20, relL2<=0.1, top1>=0.98, several separated by commas (the first one measured decides), or none. "
+            + "Default: accuracy>=0.98,sqnrDb>=10.")
+    String accept;
     @Option(names = "--overwrite", description = "Replace files of an earlier export in DIR.")
     boolean overwrite;
     @Option(names = "--json")
@@ -69,7 +76,8 @@ final class ExportCommand implements Callable<Integer> {
                     + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
         }
         ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, Cli.data(data, m), samples, null, overwrite,
-                Map.of("source", model.getFileName().toString()), dev, calibrationSamples, fixed), Cli.progress(spec));
+                Map.of("source", model.getFileName().toString()), dev, calibrationSamples, fixed,
+                Cli.acceptance(accept, null, Acceptance.forExports())), Cli.progress(spec));
         print(spec, r, json);
         return 0;
     }
@@ -106,9 +114,10 @@ final class ExportCommand implements Callable<Integer> {
         PrintWriter o = Cli.out(spec);
         for (Artifact a : r.artifacts()) {
             var v = a.verification();
-            o.printf(Locale.ROOT, "%s  %s, %s, %,d bytes, sha256 %s%n    verified in %s: max |diff| %.3g, cosine %.5f, top-1 agreement %.4f%s — %s%n",
-                    a.path(), a.format(), a.precision(), a.bytes(), a.sha256(), v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(),
-                    v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", v.accuracy() * 100), v.passed() ? "ok" : v.note());
+            o.printf(Locale.ROOT, "%s  %s, %s, %,d bytes, sha256 %s%n    verified in %s: SQNR %s, max |diff| %.3g, cosine %s, top-1 agreement %s%s — %s%n",
+                    a.path(), a.format(), a.precision(), a.bytes(), a.sha256(), v.runtime(), v.sqnrText(), v.maxAbsDiff(),
+                    Verification.text(v.meanCosine(), "%.5f"), Verification.text(v.top1Agreement(), "%.4f"),
+                    v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%", v.accuracy() * 100), (v.passed() ? "ok: " : "") + v.note());
         }
         for (Artifact a : r.artifacts()) {
             if (a.details() != null && a.details().get("arenaEstimateBytes") != null) {

@@ -9,6 +9,7 @@ import dev.edgefit.device.Constraints;
 import dev.edgefit.device.DeviceCatalog;
 import dev.edgefit.device.DeviceProfile;
 import dev.edgefit.device.HostInfo;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
@@ -57,8 +58,12 @@ final class ReportCommand implements Callable<Integer> {
     InputOptions inputOptions = new InputOptions();
     @Option(names = "--format", split = ",", defaultValue = "onnx,ort", paramLabel = "onnx|ort")
     List<String> formats;
-    @Option(names = "--threshold", defaultValue = "0.95")
-    double threshold;
+    @Option(names = "--accept", paramLabel = "RULE", description = "The acceptance rule for the steps and the exported artifacts, e.g. "
+            + "accuracy>=0.95, sqnrDb>=20, relL2<=0.1 (comma separated: the first one measured decides), or none. "
+            + "Default: accuracy>=0.95,sqnrDb>=10 for steps and accuracy>=0.98,sqnrDb>=10 for artifacts.")
+    String accept;
+    @Option(names = "--threshold", paramLabel = "T", description = "Short for --accept accuracy>=T,sqnrDb>=10 for the steps (0 keeps every step).")
+    Double threshold;
     @Option(names = "--runs", defaultValue = "30")
     int runs;
     @Option(names = "--out", required = true, paramLabel = "DIR")
@@ -104,7 +109,7 @@ final class ReportCommand implements Callable<Integer> {
         var dataset = Cli.data(data, m);
         Path work = out.resolve("steps");
         try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)).withInputs(fixed), work)) {
-            ex.setThreshold(threshold);
+            ex.setAcceptance(Cli.acceptance(accept, threshold, Acceptance.forSteps()));
             CompressCommand.get(ex.measureOriginal());
             for (int i = 0; i < ts.size(); i++) {
                 CompressCommand.get(ex.run(ts.get(i), ps.get(i)));
@@ -119,7 +124,8 @@ final class ReportCommand implements Callable<Integer> {
             }
             recipe.put("steps", steps);
             ExportResult exported = ExportService.export(new ExportService.Request(last.snapshot(), model, out, fs, dataset, 64, null,
-                    overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES, fixed), Cli.progress(spec));
+                    overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES, fixed,
+                    accept == null ? null : Cli.acceptance(accept, null, null)), Cli.progress(spec));
             ModelStats stats;
             try {
                 stats = ModelStats.compute(m, ShapeProbe.probe(m, new InputGenerator(m, fixed).generate(0)));

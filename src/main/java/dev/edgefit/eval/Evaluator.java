@@ -103,17 +103,13 @@ public final class Evaluator {
         return (double) correct / n;
     }
 
-    /** Runs both models on the same inputs and compares their first outputs. */
+    /** Runs both models on the same inputs and compares every output, each with the reference's output of the same name. */
     public static Fidelity compare(Runner model, Runner reference, List<Map<String, Tensor>> samples, Progress progress) {
         Fidelity.Accumulator acc = new Fidelity.Accumulator();
         int i = 0;
         for (Map<String, Tensor> in : samples) {
             progress.checkCancelled();
-            Tensor a = model.run(in).values().iterator().next();
-            Tensor b = reference.run(in).values().iterator().next();
-            long[] shape = b.shape();
-            int row = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
-            acc.add(a.floats(), b.floats(), row);
+            acc.add(model.run(in), reference.run(in));
             progress.update((double) ++i / samples.size(), "Fidelity: " + i + "/" + samples.size());
         }
         return acc.result();

@@ -30,15 +30,16 @@ public record Artifact(Path path, String format, String precision, long bytes, S
         return e;
     }
 
-    /** One line: "model_int8.tflite: 93,968 bytes, top-1 agreement 0.9975, cosine 0.999862, accuracy 89.50% (source 89.65%)". */
+    /** One line: "model_int8.tflite: 93,968 bytes, SQNR …, top-1 agreement 0.9975, cosine 0.999862, accuracy 89.50% (source 89.65%)". */
     public String summary() {
         String head = String.format(java.util.Locale.ROOT, "%s: %,d bytes", path.getFileName(), bytes);
         if (verification == null) {
             return head + ", not verified";
         }
         Verification v = verification;
-        return head + String.format(java.util.Locale.ROOT, ", top-1 agreement %.4f, cosine %.6f, max diff %.3g (%d inputs)%s in %s%s", v.top1Agreement(),
-                v.meanCosine(), v.maxAbsDiff(), v.samples(), accuracyText(v), v.runtime(), v.passed() ? "" : " (FLAGGED)");
+        return head + String.format(java.util.Locale.ROOT, ", SQNR %s, top-1 agreement %s, cosine %s, max diff %.3g (%d inputs)%s in %s%s", v.sqnrText(),
+                Verification.text(v.top1Agreement(), "%.4f"), Verification.text(v.meanCosine(), "%.6f"), v.maxAbsDiff(), v.samples(), accuracyText(v),
+                v.runtime(), v.passed() ? "" : " (FLAGGED: " + v.note() + ")");
     }
 
     /** ", accuracy 89.80% on 2,000 labelled items (source model 89.65%)", or "" without labels. */

@@ -11,6 +11,7 @@ import dev.edgefit.export.tflite.TfliteConverter;
 import dev.edgefit.export.tflite.TflitePrecision;
 import dev.edgefit.runtime.TfliteRunner;
 import dev.edgefit.data.InputOverrides;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Fidelity;
@@ -43,7 +44,6 @@ import java.util.Set;
  * with the SHA-256 of every file and a README for the device team close the export.
  */
 public final class ExportService {
-    public static final double AGREEMENT_THRESHOLD = 0.98;
     public static final int DEFAULT_CALIBRATION_SAMPLES = 200;
 
     private ExportService() {
@@ -56,19 +56,42 @@ public final class ExportService {
      * @param device             the target device, for the manifest and TFLite Micro's flash/RAM fit; may be null
      * @param calibrationSamples samples calibrating full-integer TFLite and the TensorRT bundle
      * @param inputs             what the user fixed about generated inputs (shapes, values), used when there is no data
+     * @param acceptance         the rule an artifact must meet against the source (default {@link Acceptance#forExports()})
      */
     public record Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
                           RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
-                          int calibrationSamples, InputOverrides inputs) {
+                          int calibrationSamples, InputOverrides inputs, Acceptance acceptance) {
+        public Request {
+            inputs = inputs == null ? InputOverrides.NONE : inputs;
+            acceptance = acceptance == null ? Acceptance.forExports() : acceptance;
+        }
+
+        public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
+                       RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
+                       int calibrationSamples, InputOverrides inputs) {
+            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, inputs, null);
+        }
+
+        public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
+                       RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
+                       int calibrationSamples, Acceptance acceptance) {
+            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, null, acceptance);
+        }
+
         public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
                        RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe, DeviceProfile device,
                        int calibrationSamples) {
-            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, InputOverrides.NONE);
+            this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, null, null);
         }
 
         public Request(ModelSnapshot snapshot, Path source, Path dir, Set<ExportFormat> formats, Dataset data, int samples,
                        RunnerOptions.OptLevel ortLevel, boolean overwrite, Map<String, Object> recipe) {
             this(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, null, DEFAULT_CALIBRATION_SAMPLES);
+        }
+
+        /** The same request with another acceptance rule (null: the default). */
+        public Request withAcceptance(Acceptance a) {
+            return new Request(snapshot, source, dir, formats, data, samples, ortLevel, overwrite, recipe, device, calibrationSamples, inputs, a);
         }
     }
 
@@ -253,9 +276,7 @@ public final class ExportService {
         Verification v;
         try (TfliteRunner a = new TfliteRunner(tfl, r.inputPerms(), 1)) {
             Verification run = verify(a, ctx, progress.slice(0.4, 1));
-            v = new Verification(run.runtime() + ", running the bytes of micro/model_data.cc (TFLM itself is not run here)", run.maxAbsDiff(),
-                    run.meanCosine(), run.top1Agreement(), run.accuracy(), run.samples(), run.passed(), run.note(), run.sourceAccuracy(),
-                    run.accuracySamples());
+            v = run.withRuntime(run.runtime() + ", running the bytes of micro/model_data.cc (TFLM itself is not run here)");
         }
         Map<String, Object> d = tfliteDetails(r);
         d.put("modelBytes", r.bytes().length);
@@ -297,7 +318,10 @@ public final class ExportService {
         return out;
     }
 
-    /** Runs the artifact and the source on the same inputs: fidelity, and accuracy of both on labelled data. */
+    /**
+     * Runs the artifact and the source on the same inputs: fidelity over every output, and accuracy of both on labelled
+     * data; the request's acceptance rule decides whether it passed.
+     */
     static Verification verify(Runner artifact, Context ctx, Progress progress) {
         Request req = ctx.req;
         EvalConfig cfg = EvalConfig.defaults().withData(req.data()).withInputs(req.inputs()).withFidelitySamples(req.samples());
@@ -312,11 +336,10 @@ public final class ExportService {
                     ctx.sourceAccuracyDone = true;
                 }
             }
-            boolean passed = f.top1Agreement() >= AGREEMENT_THRESHOLD;
-            String note = passed ? "top-1 agreement with the source model is at least " + AGREEMENT_THRESHOLD
-                    : String.format(java.util.Locale.ROOT, "FLAGGED: top-1 agreement %.4f with the source model is below %.2f", f.top1Agreement(), AGREEMENT_THRESHOLD);
-            return new Verification(artifact.runtimeName(), f.maxAbsDiff(), f.meanCosine(), f.top1Agreement(), accuracy, f.samples(), passed, note,
-                    ctx.sourceAccuracy, accuracy == null ? null : req.data().size());
+            Acceptance.Decision d = req.acceptance().judge(accuracy, ctx.sourceAccuracy, f);
+            String note = (d.passed() ? "" : "FLAGGED: ") + d.text();
+            return new Verification(artifact.runtimeName(), f.maxAbsDiff(), f.meanCosine(), f.top1Agreement(), accuracy, f.samples(), d.passed(), note,
+                    ctx.sourceAccuracy, accuracy == null ? null : req.data().size(), f.sqnrDb(), f.relL2(), d.decidedBy(), d.rule(), f.outputs());
         }
     }
 

@@ -29,18 +29,24 @@ final class ModelCard {
                 .append(first == null ? "inputs" : String.format(Locale.ROOT, "%,d inputs", first.samples()))
                 .append(first == null || first.accuracySamples() == null ? "" : String.format(Locale.ROOT, "; accuracy is over %,d labelled items", first.accuracySamples()))
                 .append(".\n\n");
-        s.append("| file | format | precision | bytes | runtime | max abs diff | mean cosine | top-1 agreement | accuracy |\n");
-        s.append("|---|---|---|---|---|---|---|---|---|\n");
+        s.append("| file | format | precision | bytes | runtime | max abs diff | SQNR (worst output) | mean cosine | top-1 agreement | accuracy |\n");
+        s.append("|---|---|---|---|---|---|---|---|---|---|\n");
         Double sourceAcc = null;
         for (Artifact a : artifacts) {
             Verification v = a.verification();
             sourceAcc = v.sourceAccuracy() != null ? v.sourceAccuracy() : sourceAcc;
-            s.append(String.format(Locale.ROOT, "| `%s` | %s | %s | %,d | %s | %.3g | %.5f | %.4f%s | %s |%n", dir.relativize(a.path()), a.format(), a.precision(),
-                    a.bytes(), v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(), v.passed() ? "" : " (FLAGGED)",
+            s.append(String.format(Locale.ROOT, "| `%s` | %s | %s | %,d | %s | %.3g | %s | %s | %s%s | %s |%n", dir.relativize(a.path()), a.format(), a.precision(),
+                    a.bytes(), v.runtime(), v.maxAbsDiff(), v.sqnrText(), Verification.text(v.meanCosine(), "%.5f"),
+                    Verification.text(v.top1Agreement(), "%.4f"), v.passed() ? "" : " (FLAGGED: " + v.note() + ")",
                     v.accuracy() == null ? "no labels" : String.format(Locale.ROOT, "%.2f%%", v.accuracy() * 100)));
         }
         if (sourceAcc != null) {
             s.append(String.format(Locale.ROOT, "%nThe source model's accuracy on the same data: %.2f%%.%n", sourceAcc * 100));
+        }
+        if (first != null) {
+            s.append(String.format(Locale.ROOT, "%nEvery output is compared; the worst one decides. Acceptance rule: `%s` (the first figure measured "
+                    + "decides: accuracy retention with labelled data, else the worst output's SQNR); n/a: not meaningful for these outputs.%n",
+                    first.acceptance()));
         }
         for (Artifact a : artifacts) {
             Map<String, Object> d = a.details();

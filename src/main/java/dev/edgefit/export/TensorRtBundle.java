@@ -124,10 +124,11 @@ final class TensorRtBundle {
         s.append(String.join(", ", m.inputs().stream().map(TensorSpec::toString).toList())).append(". Outputs: ");
         s.append(String.join(", ", m.outputs().stream().map(TensorSpec::toString).toList())).append(".\n\n");
         s.append("## Verified here\n\nNo engine was built on this machine. Both ONNX models were run in ONNX Runtime and compared with the source model:\n\n");
-        s.append("| file | max abs diff | mean cosine | top-1 agreement | accuracy |\n|---|---|---|---|---|\n");
+        s.append("| file | max abs diff | SQNR (worst output) | mean cosine | top-1 agreement | accuracy |\n|---|---|---|---|---|---|\n");
         for (Artifact a : verified) {
             Verification v = a.verification();
-            s.append(String.format(Locale.ROOT, "| `%s` | %.3g | %.5f | %.4f | %s |%n", a.path().getFileName(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(),
+            s.append(String.format(Locale.ROOT, "| `%s` | %.3g | %s | %s | %s | %s |%n", a.path().getFileName(), v.maxAbsDiff(), v.sqnrText(),
+                    Verification.text(v.meanCosine(), "%.5f"), Verification.text(v.top1Agreement(), "%.4f"),
                     v.accuracy() == null ? "no labels" : String.format(Locale.ROOT, "%.2f%%", v.accuracy() * 100)));
         }
         s.append("\nOn the device, check the engine the same way: `trtexec --loadEngine=model_int8.engine` for latency, and compare its outputs ")

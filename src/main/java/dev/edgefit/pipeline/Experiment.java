@@ -6,6 +6,7 @@ import dev.edgefit.compress.Params;
 import dev.edgefit.compress.Technique;
 import dev.edgefit.compress.TechniqueContext;
 import dev.edgefit.data.Dataset;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Metrics;
@@ -31,10 +32,11 @@ import java.util.function.Consumer;
  * that file (accuracy or fidelity against the source, latency, size) and publishes events. The source file is
  * never written. A step can be reverted: the next step then starts from the step before it.
  * <p>
- * The acceptance rule: a step whose retention (accuracy over the original's, or without labels its mean cosine
- * to the original's outputs) falls below the threshold (default 0.95, as the seed article keeps a technique only
- * if accuracy retention stays at or above 0.95) is marked REJECTED with the reason, and the next step starts
- * from the previous snapshot. The user can keep it anyway.
+ * The acceptance rule ({@link Acceptance}, default {@code accuracy>=0.95,sqnrDb>=10}): with labelled data a step is
+ * judged by its accuracy over the original's (the seed article keeps a technique only if accuracy retention stays at or
+ * above 0.95); without labels by the SQNR of its worst output against the original's outputs (every output compared,
+ * near-zero outputs against a noise floor). A step that fails is marked REJECTED with the reason, and the next step
+ * starts from the previous snapshot; the user can keep it anyway. The step's note says which metric decided.
  */
 public final class Experiment implements AutoCloseable {
     private final Path sourceFile;
@@ -42,8 +44,7 @@ public final class Experiment implements AutoCloseable {
     private final Dataset data;
     private final EvalConfig evalConfig;
     private final Path workDir;
-    private volatile double threshold = DEFAULT_THRESHOLD;
-    public static final double DEFAULT_THRESHOLD = 0.95;
+    private volatile Acceptance acceptance = Acceptance.forSteps();
     private final List<Step> steps = new CopyOnWriteArrayList<>();
     private final List<Consumer<PipelineEvent>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -86,16 +87,24 @@ public final class Experiment implements AutoCloseable {
         return workDir;
     }
 
-    /** Minimum retention for a step to be kept automatically; 0 keeps every step. */
+    /**
+     * Minimum accuracy retention for a step to be kept automatically, with the default SQNR bar without labels
+     * ({@code accuracy>=t,sqnrDb>=10}); 0 keeps every step.
+     */
     public void setThreshold(double t) {
         if (t < 0 || t > 1 || Double.isNaN(t)) {
             throw EdgeFitException.badParameter("The acceptance threshold must be between 0 and 1, not " + t + ".");
         }
-        threshold = t;
+        acceptance = Acceptance.forSteps(t);
     }
 
-    public double threshold() {
-        return threshold;
+    /** The rule that decides whether a step is kept (applies to steps run after this call). */
+    public void setAcceptance(Acceptance a) {
+        acceptance = a == null ? Acceptance.forSteps() : a;
+    }
+
+    public Acceptance acceptance() {
+        return acceptance;
     }
 
     public List<Step> steps() {
@@ -149,7 +158,7 @@ public final class Experiment implements AutoCloseable {
         if (s.status() != Step.Status.REJECTED) {
             throw EdgeFitException.badParameter("Step " + index + " was not rejected; only a rejected step can be kept.");
         }
-        Step k = s.withStatus(Step.Status.DONE, "Kept by the user below the threshold: " + s.note());
+        Step k = s.withStatus(Step.Status.DONE, "Kept by the user against the acceptance rule: " + s.note());
         steps.set(index, k);
         publish(new PipelineEvent.StepKept(index, k));
     }
@@ -227,13 +236,19 @@ public final class Experiment implements AutoCloseable {
             Double retention = technique == null ? Double.valueOf(1.0) : retention(steps.get(0).metrics(), m);
             Step.Status status = Step.Status.DONE;
             String note = null;
-            if (technique != null && retention != null && retention < threshold) {
-                status = Step.Status.REJECTED;
-                note = String.format(java.util.Locale.ROOT, "%s retention %.4f is below the threshold %.2f; the next step starts from step %d.",
-                        m.accuracy() != null ? "Accuracy" : "Output cosine", retention, threshold, base.index());
+            Acceptance.Decision decision = null;
+            if (technique != null) {
+                decision = acceptance.judge(m.accuracy(), steps.get(0).metrics().accuracy(), m.fidelity());
+                if (decision.passed()) {
+                    note = decision.decidedBy() == null ? decision.text() : "Kept by " + decision.decidedBy() + ": " + decision.text();
+                } else {
+                    status = Step.Status.REJECTED;
+                    note = String.format(java.util.Locale.ROOT, "Rejected by %s: %s The next step starts from step %d.", decision.decidedBy(),
+                            decision.text(), base.index());
+                }
             }
             Step step = new Step(index, id, display, values, status, snap, artifact, m, null, applyMs, retention, note,
-                    Map.copyOf(tctx.details()));
+                    Map.copyOf(tctx.details()), decision);
             steps.add(step);
             publish(new PipelineEvent.StepMetrics(index, step));
             publish(new PipelineEvent.StepFinished(index, step));
@@ -245,12 +260,12 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    /** Accuracy over the original's when both are measured; otherwise the mean cosine to the original's outputs. */
+    /** Accuracy over the original's when both are measured; null otherwise. */
     static Double retention(Metrics original, Metrics m) {
         if (original.accuracy() != null && m.accuracy() != null && original.accuracy() > 0) {
             return m.accuracy() / original.accuracy();
         }
-        return m.fidelity() != null ? m.fidelity().meanCosine() : null;
+        return null;
     }
 
     private void publish(PipelineEvent e) {

@@ -1,5 +1,7 @@
 package dev.edgefit.report;
 
+import dev.edgefit.eval.OutputFidelity;
+
 import java.util.List;
 import java.util.Map;
 
@@ -9,7 +11,7 @@ import java.util.Map;
  */
 public record DeploymentReport(String generated, String edgefitVersion, ModelInfo model, Map<String, Object> host,
                                Map<String, Object> device, List<ConstraintRow> constraints, List<StepRow> steps,
-                               List<Map<String, Object>> artifacts, List<String> notes) {
+                               List<Map<String, Object>> artifacts, List<String> notes, String acceptance) {
 
     public record ModelInfo(String file, long bytes, String sha256, long opset, long parameters, Long macs, Map<String, Integer> opHistogram) {
     }
@@ -17,9 +19,15 @@ public record DeploymentReport(String generated, String edgefitVersion, ModelInf
     public record ConstraintRow(String name, String limit, String actual, String status, Double marginPct, String note) {
     }
 
-    /** One step; null means "not measured". Latency is measured on this machine. */
+    /**
+     * One step; null means "not measured" (or, for meanCosine and top1Agreement, not meaningful for these outputs; sqnrDb
+     * is null when the outputs are identical). Latency is measured on this machine. decidedBy is the acceptance metric that
+     * decided whether the step was kept ("accuracy", "sqnrDb", ...), decisionValue its figure; outputs compares every
+     * output with the original's.
+     */
     public record StepRow(int index, String technique, Map<String, Object> params, String status, long fileBytes, Double accuracy,
                           Double retention, Double meanCosine, Double top1Agreement, Double sqnrDb, Double latencyP50Ms,
-                          Double latencyP90Ms, Double latencyP99Ms, Long peakMemoryBytes, String note) {
+                          Double latencyP90Ms, Double latencyP99Ms, Long peakMemoryBytes, String note, String decidedBy,
+                          Double decisionValue, Double relL2, List<OutputFidelity> outputs) {
     }
 }

@@ -83,7 +83,10 @@ public final class ReportBuilder {
                     m == null || m.latencyMs() == null ? null : m.latencyMs().p50(),
                     m == null || m.latencyMs() == null ? null : m.latencyMs().p90(),
                     m == null || m.latencyMs() == null ? null : m.latencyMs().p99(),
-                    m == null ? null : m.peakMemoryBytes(), s.note()));
+                    m == null ? null : m.peakMemoryBytes(), s.note(), s.decidedBy(),
+                    s.decision() == null || s.decision().value() == null || !Double.isFinite(s.decision().value()) ? null : s.decision().value(),
+                    m == null || m.fidelity() == null || !Double.isFinite(m.fidelity().relL2()) ? null : m.fidelity().relL2(),
+                    m == null || m.fidelity() == null ? List.of() : m.fidelity().outputs()));
         }
         List<Map<String, Object>> arts = new ArrayList<>();
         if (export != null) {
@@ -93,10 +96,14 @@ public final class ReportBuilder {
         }
         List<String> notes = List.of(
                 "Sizes are bytes of the files written. Accuracy and fidelity come from running each file in ONNX Runtime on the data named.",
+                "A step is kept when it meets the acceptance rule " + ex.acceptance().text() + ": the first figure measured decides (accuracy "
+                        + "retention with labelled data, else the SQNR of the worst output; every output is compared with the original's, "
+                        + "near-zero outputs against a noise floor of 1e-3 of max(peak, 1)). Cosine and top-1 are shown only where they mean something.",
                 "Latency and peak memory are measured on this machine (the host above), not on the target device.",
                 "Peak memory is the growth of the peak resident memory of a process of its own while ONNX Runtime loads the model and runs one inference.",
                 "On the target device, latency, peak RAM and energy are estimates (est.) with the calibration's error band; see docs/estimator.md.");
-        return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes);
+        return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes,
+                ex.acceptance().text());
     }
 
     /** The current step on the target device, estimated (or, for this machine, measured); null if it cannot be. */

@@ -109,15 +109,21 @@ public final class ReportWriter {
             h.append("</table>");
         }
 
-        h.append("<h2>Steps</h2><table><tr><th>#</th><th>Technique</th><th>Parameters</th><th>Status</th><th>Size</th>")
-                .append("<th>Accuracy</th><th>Retention</th><th>Cosine to original</th><th>Latency p50 / p90 / p99 (this machine)</th><th>Peak memory</th></tr>");
+        h.append("<h2>Steps</h2><p class=\"note\">Acceptance rule: <code>").append(esc(r.acceptance()))
+                .append("</code> (the first figure measured decides; every output is compared with the original's and the worst one counts).</p>")
+                .append("<table><tr><th>#</th><th>Technique</th><th>Parameters</th><th>Status</th><th>Size</th>")
+                .append("<th>Accuracy</th><th>Retention</th><th>SQNR to original (worst output)</th><th>Cosine to original</th><th>Decided by</th>")
+                .append("<th>Latency p50 / p90 / p99 (this machine)</th><th>Peak memory</th></tr>");
         for (DeploymentReport.StepRow s : r.steps()) {
             h.append("<tr><td class=\"num\">").append(s.index()).append("</td><td>").append(esc(s.technique())).append("</td><td><code>")
                     .append(esc(s.params().isEmpty() ? "" : s.params())).append("</code></td><td class=\"").append(esc(s.status())).append("\">")
                     .append(esc(s.status())).append(s.note() == null ? "" : "<br><span class=\"note\">" + esc(s.note()) + "</span>")
                     .append("</td><td class=\"num\">").append(esc(bytes(s.fileBytes()))).append("</td><td class=\"num\">")
                     .append(pct(s.accuracy())).append("</td><td class=\"num\">").append(num(s.retention(), "%.4f"))
-                    .append("</td><td class=\"num\">").append(num(s.meanCosine(), "%.5f")).append("</td><td class=\"num\">")
+                    .append("</td><td class=\"num\">").append(sqnr(s)).append("</td><td class=\"num\">")
+                    .append(s.index() > 0 && s.meanCosine() == null && s.sqnrDb() != null ? "n/a" : num(s.meanCosine(), "%.5f"))
+                    .append("</td><td>").append(s.index() == 0 ? "" : s.decidedBy() == null ? "not judged" : esc(s.decidedBy()))
+                    .append("</td><td class=\"num\">")
                     .append(s.latencyP50Ms() == null ? "not measured" : esc(String.format(Locale.ROOT, "%.2f / %.2f / %.2f ms",
                             s.latencyP50Ms(), s.latencyP90Ms(), s.latencyP99Ms())))
                     .append("</td><td class=\"num\">").append(s.peakMemoryBytes() == null ? "not measured" : esc(bytes(s.peakMemoryBytes())))
@@ -139,8 +145,9 @@ public final class ReportWriter {
                         .append(esc(a.get("precision"))).append("</td><td class=\"num\">").append(esc(bytes((Long) a.get("bytes"))))
                         .append("</td><td><code>").append(esc(a.get("sha256"))).append("</code></td><td>");
                 if (a.get("verification") instanceof dev.edgefit.export.Verification v) {
-                    h.append(esc(String.format(Locale.ROOT, "%s: max |diff| %.3g, cosine %.5f, top-1 agreement %.4f (%d inputs)%s. %s",
-                            v.runtime(), v.maxAbsDiff(), v.meanCosine(), v.top1Agreement(), v.samples(),
+                    h.append(esc(String.format(Locale.ROOT, "%s: SQNR %s, max |diff| %.3g, cosine %s, top-1 agreement %s (%d inputs)%s. %s",
+                            v.runtime(), v.sqnrText(), v.maxAbsDiff(), dev.edgefit.export.Verification.text(v.meanCosine(), "%.5f"),
+                            dev.edgefit.export.Verification.text(v.top1Agreement(), "%.4f"), v.samples(),
                             v.accuracy() == null ? "" : String.format(Locale.ROOT, ", accuracy %.2f%%%s", v.accuracy() * 100,
                                     v.accuracySamples() == null ? "" : String.format(Locale.ROOT, " on %,d labelled items", v.accuracySamples())),
                             v.note())));
@@ -165,6 +172,17 @@ public final class ReportWriter {
 
     private static String pct(Double d) {
         return d == null ? "not measured" : esc(String.format(Locale.ROOT, "%.2f%%", d * 100));
+    }
+
+    /** The step's worst-output SQNR: "identical" for step 0 or identical outputs. */
+    private static String sqnr(DeploymentReport.StepRow s) {
+        if (s.index() == 0) {
+            return "";
+        }
+        if (s.sqnrDb() == null) {
+            return s.outputs().isEmpty() ? "not measured" : "identical";
+        }
+        return esc(String.format(Locale.ROOT, "%.1f dB", s.sqnrDb()));
     }
 
     private static String num(Double d, String fmt) {

@@ -2,6 +2,7 @@ package dev.edgefit.ui;
 
 import dev.edgefit.device.DeviceProfile;
 import dev.edgefit.export.Artifact;
+import dev.edgefit.export.Verification;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.tflite.TfliteConverter;
@@ -104,12 +105,14 @@ final class ExportPane extends VBox {
                 col("format", Artifact::format, 110),
                 col("precision", Artifact::precision, 80),
                 col("bytes", a -> String.format(Locale.ROOT, "%,d", a.bytes()), 80),
-                col("top-1 agr.", a -> a.verification() == null ? "–" : String.format(Locale.ROOT, "%.4f", a.verification().top1Agreement()), 75),
-                col("cosine", a -> a.verification() == null ? "–" : String.format(Locale.ROOT, "%.6f", a.verification().meanCosine()), 75),
+                col("SQNR", a -> a.verification() == null ? "–" : a.verification().sqnrText(), 70),
+                col("top-1 agr.", a -> a.verification() == null ? "–" : Verification.text(a.verification().top1Agreement(), "%.4f"), 75),
+                col("cosine", a -> a.verification() == null ? "–" : Verification.text(a.verification().meanCosine(), "%.6f"), 75),
                 col("max diff", a -> a.verification() == null ? "–" : String.format(Locale.ROOT, "%.3g", a.verification().maxAbsDiff()), 65),
                 col("accuracy", a -> a.verification() == null || a.verification().accuracy() == null ? "–"
                         : String.format(Locale.ROOT, "%.2f%%", a.verification().accuracy() * 100), 65),
-                col("verdict", a -> a.verification() == null ? "not run" : a.verification().passed() ? "verified" : "FLAGGED", 70)));
+                col("verdict", a -> a.verification() == null ? "not run" : (a.verification().passed() ? "verified" : "FLAGGED")
+                        + (a.verification().decidedBy() == null ? "" : " (" + a.verification().decidedBy() + ")"), 110)));
         getChildren().addAll(where, formatsTitle, grid, coreml, actions, message, log, results);
     }
 
@@ -206,7 +209,7 @@ final class ExportPane extends VBox {
         results.getItems().setAll(r.artifacts());
         long flagged = r.artifacts().stream().filter(a -> a.verification() != null && !a.verification().passed()).count();
         message.setText(String.format(Locale.ROOT, "%d artifacts written to %s and verified%s; report: %s.", r.artifacts().size(), r.dir(),
-                flagged == 0 ? "" : ", " + flagged + " FLAGGED (agreement below the threshold)", report.getFileName()));
+                flagged == 0 ? "" : ", " + flagged + " FLAGGED (below the acceptance rule)", report.getFileName()));
     }
 
     void failed(String sentence) {

@@ -29,6 +29,18 @@ final class Formats {
         return v < 10 ? String.format(Locale.ROOT, "%.3f", v) : String.format(Locale.ROOT, "%.1f", v);
     }
 
+    /**
+     * Fidelity to the original in one short text: the worst output's SQNR, and the cosine where one means something:
+     * "SQNR 23.4 dB, cosine 0.99871", "SQNR -15.7 dB", "identical".
+     */
+    static String fidelity(dev.edgefit.eval.Fidelity f) {
+        if (Double.isInfinite(f.sqnrDb()) && f.sqnrDb() > 0) {
+            return "identical";
+        }
+        return String.format(Locale.ROOT, "SQNR %.1f dB", f.sqnrDb())
+                + (f.meanCosine() == null ? "" : String.format(Locale.ROOT, ", cosine %.5f", f.meanCosine()));
+    }
+
     /** A count with thousands separators. */
     static String count(long v) {
         return String.format(Locale.ROOT, "%,d", v);

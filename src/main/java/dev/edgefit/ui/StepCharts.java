@@ -64,7 +64,8 @@ final class StepCharts {
             return m.accuracy() == null ? Double.NaN : m.accuracy() * 100;
         }
         if (m.fidelity() != null) {
-            return m.fidelity().meanCosine();
+            // null where a cosine means nothing (one value per inference, or a near-zero output)
+            return m.fidelity().meanCosine() == null ? Double.NaN : m.fidelity().meanCosine();
         }
         return s.index() == 0 ? 1.0 : Double.NaN; // the original's outputs are its own: cosine 1 by definition
     }

@@ -370,8 +370,8 @@ public final class Workbench {
                 col("Status", this::statusText, 72),
                 col("Size", s -> Formats.bytes(s.metrics().fileBytes()), 85),
                 col("Accuracy", s -> s.metrics().accuracy() == null ? "n/m" : Formats.pct(s.metrics().accuracy()), 75),
-                col("Cosine", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "1 (itself)" : "n/m")
-                        : String.format(Locale.ROOT, "%.5f", s.metrics().fidelity().meanCosine()), 70),
+                col("Fidelity", s -> s.metrics().fidelity() == null ? (s.index() == 0 ? "itself" : "n/m") : Formats.fidelity(s.metrics().fidelity()), 110),
+                col("Decided by", s -> s.decidedBy() == null ? (s.index() == 0 ? "" : "–") : s.decidedBy(), 80),
                 col("p50 / p99 ms", s -> s.metrics().latencyMs() == null ? "n/m"
                         : Formats.ms(s.metrics().latencyMs().p50()) + " / " + Formats.ms(s.metrics().latencyMs().p99()), 110),
                 col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 85)));
@@ -712,10 +712,10 @@ public final class Workbench {
         weights.showStep(experiment.current());
         Metrics m = s.metrics();
         String quality = m.accuracy() != null ? ", accuracy " + Formats.pct(m.accuracy())
-                : m.fidelity() != null ? String.format(Locale.ROOT, ", cosine %.5f", m.fidelity().meanCosine()) : "";
+                : m.fidelity() != null ? ", " + Formats.fidelity(m.fidelity()) : "";
         status.setText(String.format(Locale.ROOT, "Step %d (%s): %s%s, p50 %s ms on this machine.", s.index(), s.displayName(),
                 Formats.bytes(m.fileBytes()), quality, m.latencyMs() == null ? "n/m" : Formats.ms(m.latencyMs().p50()))
-                + (s.status() == Step.Status.REJECTED ? " Rejected: " + s.note() : "") + summary(s));
+                + (s.note() == null ? "" : " " + s.note()) + summary(s));
         progress.setProgress(1);
         refreshFit();
         updateControls();

@@ -71,6 +71,10 @@ class CliErrorsTest {
                 .assertError(EdgeFitCli.USAGE, "int8-static", "fp16, int4");
         run("compress", TestModels.sampleCnn(), "--out", out).assertError(EdgeFitCli.USAGE, "--technique");
         run("compress", TestModels.sampleCnn(), "--technique", "fp16", "--threshold", "1.5", "--out", out).assertError(EdgeFitCli.USAGE, "--threshold");
+        run("compress", TestModels.sampleCnn(), "--technique", "fp16", "--accept", "relL2>=0.1", "--out", out).assertError(EdgeFitCli.USAGE, "--accept",
+                "relL2<=0.1");
+        run("compress", TestModels.sampleCnn(), "--technique", "fp16", "--accept", "sqnrDb>=20", "--threshold", "0.9", "--out", out)
+                .assertError(EdgeFitCli.USAGE, "not both");
         assertFalse(Files.exists(out), "no file left behind");
         try (var s = Files.list(dir)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".x.onnx")), "no temp file left behind");

@@ -4,6 +4,7 @@ import dev.edgefit.TestModels;
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.compress.Int8Dynamic;
 import dev.edgefit.compress.Params;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,9 @@ class ExperimentTest {
             assertTrue(q.metrics().fileBytes() < original.metrics().fileBytes() / 3);
             assertTrue(q.metrics().fidelity().meanCosine() > 0.98, "fidelity against the source: " + q.metrics().fidelity());
             assertSame(q, ex.current());
+            assertEquals("sqnrDb", q.decidedBy(), "no labels: the worst output's SQNR decides");
+            assertTrue(q.note().startsWith("Kept by sqnrDb: "), q.note());
+            assertNull(q.retention(), "no labels, no accuracy retention");
 
             ex.revert(1);
             assertSame(Step.Status.REVERTED, ex.steps().get(1).status());
@@ -79,18 +83,22 @@ class ExperimentTest {
         Path work = TestModels.tempDir("threshold");
         try (Experiment ex = new Experiment(TestModels.miniLm(), null, EvalConfig.defaults().withRuns(1, 2).withFidelitySamples(2), work)) {
             ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
-            ex.setThreshold(0.9999);   // int8 keeps a cosine of about 0.99: below this bar
+            ex.setAcceptance(Acceptance.parse("sqnrDb>=40", null));   // int8 keeps an SQNR of about 17 dB: below this bar
             Int8Dynamic t = new Int8Dynamic();
             Step s = ex.run(t, Params.defaults(t)).result().get(2, TimeUnit.MINUTES);
             assertSame(Step.Status.REJECTED, s.status());
-            assertTrue(s.retention() < 0.9999 && s.retention() > 0.95, "retention " + s.retention());
-            assertTrue(s.note().contains("below the threshold"), s.note());
+            assertEquals("sqnrDb", s.decidedBy());
+            assertTrue(s.decision().value() < 40 && s.decision().value() > 10, "SQNR " + s.decision().value());
+            assertEquals(s.metrics().fidelity().sqnrDb(), s.decision().value());
+            assertTrue(s.note().startsWith("Rejected by sqnrDb: SQNR ") && s.note().contains("is below the bar sqnrDb>=40"), s.note());
             assertEquals(0, ex.current().index(), "the next step starts from the original");
             ex.keep(1);
             assertSame(Step.Status.DONE, ex.steps().get(1).status());
             assertEquals(1, ex.current().index());
             assertThrows(EdgeFitException.class, () -> ex.keep(1), "only a rejected step can be kept");
             assertThrows(EdgeFitException.class, () -> ex.setThreshold(1.5));
+            ex.setThreshold(0);
+            assertSame(Acceptance.NONE, ex.acceptance(), "0 keeps every step");
         }
     }
 }

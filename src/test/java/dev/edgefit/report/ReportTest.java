@@ -52,6 +52,11 @@ class ReportTest {
             assertEquals(Files.size(ex.steps().get(1).artifact()), j.at("/steps/1/fileBytes").asLong());
             assertEquals(ex.steps().get(1).metrics().accuracy(), j.at("/steps/1/accuracy").asDouble(), 1e-12);
             assertEquals("raspberry-pi-4", j.at("/device/id").asText());
+            assertEquals("accuracy", j.at("/steps/1/decidedBy").asText(), "labelled data: accuracy retention decides");
+            assertEquals(ex.steps().get(1).retention(), j.at("/steps/1/decisionValue").asDouble(), 1e-12);
+            assertEquals("accuracy>=0.95,sqnrDb>=10", j.get("acceptance").asText());
+            assertEquals(1, j.at("/steps/1/outputs").size(), "every output, here the logits");
+            assertEquals("logits", j.at("/steps/1/outputs/0/name").asText());
             assertEquals(2, j.get("constraints").size());
             assertEquals(stats.parameters(), j.at("/model/parameters").asLong());
             // the current step on the Raspberry Pi 4, estimated with its band, fitting the given limits or not
@@ -66,6 +71,8 @@ class ReportTest {
             assertFalse(page.contains("<img"));
             assertFalse(page.contains("http://") || page.contains("https://"), "self-contained: no external resources");
             assertTrue(page.contains("<svg"), "charts are inline SVG");
+            assertTrue(page.contains("<th>Decided by</th>") && page.contains("Acceptance rule: <code>accuracy&gt;=0.95,sqnrDb&gt;=10</code>"),
+                    "the page says which metric decided");
             assertTrue(page.contains("The current step on this device (estimated)") && page.contains("est. "), "the device estimate is in the page");
         }
     }
