@@ -63,6 +63,12 @@ public final class Int8Static implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+        QuantizedParts already = QuantizedParts.of(original);
+        if (already.any() && original.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
+                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
+                && original.initializers().containsKey(n.getInput(1)) && Tensors.dtype(original.initializers().get(n.getInput(1))) == DType.FLOAT)) {
+            throw already.refusal(original, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
+        }
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
                     + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")

@@ -65,9 +65,15 @@ public final class QuantizedParts {
         // values that carry a scale (DynamicQuantizeLinear's, or a product of scales) and raw integer accumulators
         Set<String> scales = new HashSet<>();
         Set<String> accumulators = new HashSet<>();
+        // values that a DequantizeLinear reads: quantized data, e.g. the rows an int8 embedding table's Gather picks
+        Set<String> dequantized = new HashSet<>();
+        g.getNodeList().stream().filter(n -> n.getOpType().equals("DequantizeLinear")).forEach(n -> dequantized.add(n.getInput(0)));
         for (NodeProto n : g.getNodeList()) {
             String op = n.getOpType();
-            if (quantizedOp(n)) {
+            if (!quantizedOp(n) && n.getOutputList().stream().anyMatch(dequantized::contains)) {
+                nodes.add(n);
+                n.getInputList().stream().filter(inits::containsKey).forEach(tensors::add);
+            } else if (quantizedOp(n)) {
                 ops.merge(op, 1, Integer::sum);
                 nodes.add(n);
                 n.getInputList().stream().filter(inits::containsKey).forEach(tensors::add);
