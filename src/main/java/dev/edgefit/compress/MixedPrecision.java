@@ -143,7 +143,7 @@ public final class MixedPrecision implements Technique {
             Map<Precision, Double> row = new EnumMap<>(Precision.class);
             for (Precision p : candidates) {
                 progress.checkCancelled();
-                progress.update(0.05 + 0.85 * done / total, String.format(Locale.ROOT, "Sensitivity %d/%d: %s at %s", done + 1, total, name, p.label()));
+                progress.update(0.05 + 0.85 * done / total, String.format(Locale.ROOT, "Sensitivity %d/%d (%s): %s", done + 1, total, p.label(), name));
                 done++;
                 ModelSnapshot one = applyPlan(input, Map.of(p, names), ctx);
                 row.put(p, base - probe.score(one));
@@ -279,7 +279,8 @@ public final class MixedPrecision implements Technique {
     /** Applies int4, then int8, then fp16, each to its own layers only. */
     private static ModelSnapshot applyPlan(ModelSnapshot input, Map<Precision, List<String>> plan, TechniqueContext ctx) {
         ModelSnapshot m = input;
-        TechniqueContext quiet = ctx.withProgress(ctx.progress().slice(0, 0));
+        // a context of its own: the techniques' details (e.g. int8 noting the int4 layers it left alone) are not this step's
+        TechniqueContext quiet = new TechniqueContext(ctx.progress().slice(0, 0), ctx.data());
         for (Precision p : List.of(Precision.INT4, Precision.INT8, Precision.FP16)) {
             List<String> names = plan.get(p);
             if (names == null || names.isEmpty()) {
