@@ -50,11 +50,15 @@ public final class BinaryWeights implements Technique {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
                     + ": binary weights need opset 11 or later (BitShift); this model declares opset " + input.opset() + ".");
         }
+        QuantizedParts parts = QuantizedParts.of(input);
         long min = params.getInt("min-elements");
         boolean keepEnds = params.getBool("keep-first-and-last");
         List<NodeProto> weighted = input.graph().getNodeList().stream().filter(n -> weight(input, n, min) != null).toList();
         if (keepEnds) {
             weighted = weighted.size() <= 2 ? List.of() : weighted.subList(1, weighted.size() - 1);
+        }
+        if (weighted.isEmpty() && parts.any() && input.graph().getNodeList().stream().noneMatch(n -> weight(input, n, 1) != null)) {
+            throw parts.refusal(input, ID, "Conv/MatMul/Gemm nodes with a float weight");
         }
         if (weighted.isEmpty()) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
@@ -79,6 +83,7 @@ public final class BinaryWeights implements Technique {
         for (NodeProto n : input.graph().getNodeList()) {
             g.keep(n);
         }
+        parts.record(ctx);
         ctx.progress().update(1.0, "Binarized " + done.size() + " weights");
         return g.build(ID);
     }

@@ -89,15 +89,38 @@ public final class Fp16 implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        QuantizedParts parts = QuantizedParts.of(input);
+        ModelSnapshot out;
         if (params.getString("mode").equals(GRAPH)) {
-            return new GraphConversion(input, LayerFilter.of(params), ctx).run();
+            out = new GraphConversion(input, LayerFilter.of(params), ctx, parts).run();
+        } else {
+            try {
+                // each weight becomes float16 in the graph that holds it; subgraphs read the float32 Cast of an outer one
+                out = Subgraphs.rewrite(input, ID, false, ctx.progress(), (scope, p) -> weights(scope, params, ctx.withProgress(p)));
+            } catch (EdgeFitException e) {
+                if (e.kind() == EdgeFitException.Kind.NOT_APPLICABLE && parts.any()) {
+                    throw parts.refusal(input, ID + " (mode=weights)", "float32 weights outside the quantized layers");
+                }
+                if (e.kind() == EdgeFitException.Kind.NOT_APPLICABLE) {
+                    throw new EdgeFitException(e.kind(), input.label() + ": no float32 weight with at least " + params.getInt("min-elements")
+                            + " elements to store as float16.");
+                }
+                throw e;
+            }
         }
+        parts.record(ctx);
+        return out;
+    }
+
+    /** Weights mode on one graph (the main graph or a subgraph). */
+    private static ModelSnapshot weights(ModelSnapshot input, Params params, TechniqueContext ctx) {
         long min = params.getInt("min-elements");
         LayerFilter layers = LayerFilter.of(params);
+        QuantizedParts parts = QuantizedParts.of(input);
         Set<String> selected = new HashSet<>();
         for (NodeProto n : input.graph().getNodeList()) {
-            if (layers.accepts(n)) {
-                selected.addAll(n.getInputList());
+            if (layers.accepts(n) && !parts.isQuantizationNode(n)) {
+                selected.addAll(Subgraphs.reads(n));
             }
         }
         GraphBuilder g = new GraphBuilder(input);
@@ -109,7 +132,8 @@ public final class Fp16 implements Technique {
             if ((++i & 15) == 0) {
                 ctx.progress().update((double) i / inits.size(), "Converting " + t.getName());
             }
-            if (Tensors.dtype(t) != DType.FLOAT || Tensors.elementCount(t) < Math.max(1, min) || !selected.contains(t.getName())) {
+            if (Tensors.dtype(t) != DType.FLOAT || Tensors.elementCount(t) < Math.max(1, min) || !selected.contains(t.getName())
+                    || parts.isProtected(t.getName())) {
                 continue;
             }
             String half = g.addInitializer(toHalf(t, t.getName() + "_fp16"));
@@ -119,8 +143,7 @@ public final class Fp16 implements Technique {
             converted++;
         }
         if (converted == 0) {
-            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
-                    + ": no float32 weight with at least " + min + " elements to store as float16.");
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": no float32 weight to store as float16.");
         }
         for (NodeProto n : input.graph().getNodeList()) {
             g.keep(n);
@@ -173,6 +196,7 @@ public final class Fp16 implements Technique {
         private final ModelSnapshot input;
         private final LayerFilter layers;
         private final TechniqueContext ctx;
+        private final QuantizedParts parts;
         private final GraphBuilder g;
         private final Map<String, DType> types;
         private final Map<String, String> half = new HashMap<>();
@@ -184,8 +208,9 @@ public final class Fp16 implements Technique {
         private int float32Nodes;
         private int casts;
 
-        GraphConversion(ModelSnapshot input, LayerFilter layers, TechniqueContext ctx) {
+        GraphConversion(ModelSnapshot input, LayerFilter layers, TechniqueContext ctx, QuantizedParts parts) {
             this.input = input;
+            this.parts = parts;
             this.layers = layers;
             this.ctx = ctx;
             this.g = new GraphBuilder(input);
@@ -216,7 +241,7 @@ public final class Fp16 implements Technique {
                 inHalf[i] = inHalf(n);
                 for (int k = 0; inHalf[i] && k < n.getInputCount(); k++) {
                     String x = n.getInput(k);
-                    if (inits.containsKey(x) && isFloat(x) && !float32Input(n, k)) {
+                    if (inits.containsKey(x) && isFloat(x) && !float32Input(n, k) && !parts.isProtected(x)) {
                         halfInits.add(x);
                     }
                 }
@@ -326,7 +351,8 @@ public final class Fp16 implements Technique {
 
         private boolean inHalf(NodeProto n) {
             boolean defaultDomain = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
-            return defaultDomain && layers.accepts(n) && !FLOAT32_OPS.contains(n.getOpType())
+            // quantized layers and the float arithmetic that rescales their integer results stay as they are
+            return defaultDomain && layers.accepts(n) && !FLOAT32_OPS.contains(n.getOpType()) && !parts.isQuantizationNode(n)
                     && !(n.getOpType().equals("CumSum") && input.opset() < 14);
         }
 

@@ -26,7 +26,12 @@ public final class GraphBuilder {
 
     public GraphBuilder(ModelSnapshot source) {
         this.source = source;
-        this.names = new HashSet<>(source.valueNames());
+        // one graph of a larger model (a subgraph, see Subgraphs) draws fresh names from the whole model's set
+        Set<String> shared = Subgraphs.names(source);
+        this.names = shared != null ? shared : new HashSet<>(source.valueNames());
+        if (shared == null && Subgraphs.hasSubgraphs(source.graph())) {
+            source.graph().getNodeList().forEach(n -> Subgraphs.of(n).forEach(sg -> Subgraphs.collectNames(sg, names)));
+        }
         this.initializers = new LinkedHashMap<>(source.initializers());
     }
 
@@ -78,22 +83,11 @@ public final class GraphBuilder {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
     }
 
-    /** The values a node reads, its subgraphs' (at any depth) included, since they may read outer initializers. */
-    private static void reads(NodeProto n, Set<String> into) {
-        into.addAll(n.getInputList());
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.hasG()) {
-                a.getG().getNodeList().forEach(sub -> reads(sub, into));
-                a.getG().getOutputList().forEach(o -> into.add(o.getName()));
-            }
-        }
-    }
-
     /** The new snapshot; initializers that no node uses any more (and that are not graph inputs) are dropped. */
     public ModelSnapshot build(String label) {
         Set<String> used = new HashSet<>();
         for (NodeProto n : nodes) {
-            reads(n, used);
+            used.addAll(Subgraphs.reads(n));   // a subgraph (at any depth) may read this graph's initializers
         }
         source.graph().getOutputList().forEach(o -> used.add(o.getName()));
         var gb = source.graph().toBuilder().clearNode().addAllNode(nodes).clearInitializer();

@@ -48,6 +48,22 @@ public final class Int4WeightOnly implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        QuantizedParts parts = QuantizedParts.of(input);
+        ModelSnapshot out;
+        try {
+            out = Subgraphs.rewrite(input, ID, true, ctx.progress(), (scope, p) -> applyGraph(scope, params, ctx.withProgress(p)));
+        } catch (EdgeFitException e) {
+            if (e.kind() == EdgeFitException.Kind.NOT_APPLICABLE && parts.any()) {
+                throw parts.refusal(input, ID, "MatMul/Gemm nodes with a float 2-D weight");
+            }
+            throw e;
+        }
+        parts.record(ctx);
+        return out;
+    }
+
+    /** Quantizes one graph (the main graph or a subgraph); NOT_APPLICABLE when it has no layer to change. */
+    private static ModelSnapshot applyGraph(ModelSnapshot input, Params params, TechniqueContext ctx) {
         int block = Integer.parseInt(params.getString("block-size"));
         boolean symmetric = params.getBool("symmetric");
         long min = params.getInt("min-elements");

@@ -59,6 +59,64 @@ public final class Int8Dynamic implements Technique {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": int8 dynamic quantization needs opset 11 or later"
                     + " (DynamicQuantizeLinear); this model declares opset " + input.opset() + ".");
         }
+        QuantizedParts parts = QuantizedParts.of(input);
+        boolean conv = params.getBool("conv");
+        ModelSnapshot out;
+        try {
+            out = Subgraphs.rewrite(input, ID, true, ctx.progress(), (scope, p) -> applyGraph(scope, params, ctx.withProgress(p)));
+        } catch (EdgeFitException e) {
+            if (e.kind() != EdgeFitException.Kind.NOT_APPLICABLE) {
+                throw e;
+            }
+            throw noLayer(input, conv, params.getBool("embeddings"), parts);
+        }
+        parts.record(ctx);
+        return out;
+    }
+
+    /**
+     * Why nothing was quantized, in one sentence: the model is already quantized, or its weights are in Conv layers
+     * (which {@code conv=true} quantizes) or in recurrent layers (which this technique does not quantize).
+     */
+    private static EdgeFitException noLayer(ModelSnapshot input, boolean conv, boolean embeddings, QuantizedParts parts) {
+        if (parts.any()) {
+            return parts.refusal(input, ID, "MatMul/Gemm" + (conv ? "/Conv" : "") + " weights" + (embeddings ? " and embedding tables" : ""));
+        }
+        int[] convs = new int[1];
+        java.util.Set<String> recurrent = new java.util.TreeSet<>();
+        countLayers(input.graph(), new HashMap<>(), convs, recurrent);
+        String rnn = recurrent.isEmpty() ? "" : " Its " + String.join("/", recurrent) + " layers stay float: this technique does not "
+                + "quantize recurrent layers (ONNX Runtime's dynamic quantizer does not either).";
+        if (convs[0] > 0 && !conv) {
+            return new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": no MatMul/Gemm layer with a float weight "
+                    + "to quantize, but " + convs[0] + " Conv layers: set conv=true to store them as int8 (ConvInteger, about 4x smaller "
+                    + "weights; ONNX Runtime's CPU ConvInteger ran 2.3x slower than float Conv on the sample CNN), or use int8-static "
+                    + "for int8 kernels that are fast." + rnn);
+        }
+        return new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
+                + ": no layer to quantize: int8 dynamic quantization changes MatMul/Gemm" + (conv ? "/Conv" : "") + " nodes with a float "
+                + "weight initializer (and embedding Gathers), and this model has none." + rnn);
+    }
+
+    /** Conv layers with a float weight initializer and recurrent layers, in every graph. */
+    private static void countLayers(ai.onnx.proto.OnnxMl.GraphProto g, Map<String, TensorProto> outer, int[] convs, java.util.Set<String> recurrent) {
+        Map<String, TensorProto> inits = new HashMap<>(outer);
+        g.getInitializerList().forEach(t -> inits.put(t.getName(), t));
+        for (NodeProto n : g.getNodeList()) {
+            if (n.getOpType().equals("Conv") && n.getInputCount() >= 2 && inits.containsKey(n.getInput(1))
+                    && Tensors.dtype(inits.get(n.getInput(1))) == DType.FLOAT) {
+                convs[0]++;
+            }
+            if (n.getOpType().equals("LSTM") || n.getOpType().equals("GRU") || n.getOpType().equals("RNN")) {
+                recurrent.add(n.getOpType());
+            }
+            Subgraphs.of(n).forEach(sg -> countLayers(sg, inits, convs, recurrent));
+        }
+    }
+
+    /** Quantizes one graph (the main graph or a subgraph); NOT_APPLICABLE when it has no layer to change. */
+    private static ModelSnapshot applyGraph(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        QuantizedParts parts = QuantizedParts.of(input);
         boolean perChannel = params.getBool("per-channel");
         int qmax = params.getBool("reduce-range") ? 63 : 127;
         boolean embeddings = params.getBool("embeddings");
@@ -78,6 +136,10 @@ public final class Int8Dynamic implements Technique {
             if ((++done & 31) == 0) {
                 ctx.progress().update((double) done / total, "Quantizing " + n.getName());
             }
+            if (parts.isQuantizationNode(n)) {
+                g.keep(n);
+                continue;
+            }
             TensorProto w = layers.accepts(n) ? weightOf(n, inits, minElements) : null;
             if (w != null && n.getOpType().equals("MatMul")) {
                 String[] q = quantizedWeights.computeIfAbsent(w.getName(), k -> quantizeColumns(g, w, false, perChannel, qmax));
@@ -95,7 +157,7 @@ public final class Int8Dynamic implements Technique {
                 changed++;
             } else if (conv && layers.accepts(n) && n.getOpType().equals("Conv") && n.getInputCount() >= 2
                     && inits.containsKey(n.getInput(1)) && Tensors.dtype(inits.get(n.getInput(1))) == DType.FLOAT
-                    && inits.get(n.getInput(1)).getDimsCount() == 4 && !Nodes.hasAttr(n, "auto_pad")
+                    && inits.get(n.getInput(1)).getDimsCount() >= 3 && explicitPads(n)
                     && Tensors.elementCount(inits.get(n.getInput(1))) >= Math.max(1, minElements)) {
                 emitConv(g, n, inits, quantizedWeights, quantizedActivations, qmax);
                 changed++;
@@ -120,9 +182,7 @@ public final class Int8Dynamic implements Technique {
             }
         }
         if (changed == 0) {
-            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
-                    + ": no layer to quantize: int8 dynamic quantization changes MatMul/Gemm nodes with a float weight"
-                    + " initializer (and embedding Gathers), and this model has none.");
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": no layer to quantize.");
         }
         ctx.progress().update(1.0, "Quantized " + changed + " layers");
         return g.build(ID);
@@ -148,6 +208,7 @@ public final class Int8Dynamic implements Technique {
                                  Map<String, String[]> acts, int qmax) {
         TensorProto w = inits.get(n.getInput(1));
         int cout = (int) w.getDims(0);
+        long[] perChannel = channelShape(cout, w.getDimsCount());
         String[] q = weights.computeIfAbsent(w.getName() + "#conv", k -> {
             float[] v = Tensors.toFloats(w);
             int per = v.length / cout;
@@ -164,7 +225,7 @@ public final class Int8Dynamic implements Technique {
                 }
             }
             String qn = g.addInitializer(Tensors.int8(w.getName() + "_quantized", Tensors.dims(w), codes));
-            String sn = g.addInitializer(Tensors.floats(w.getName() + "_scale", new long[] {cout, 1, 1}, scale));
+            String sn = g.addInitializer(Tensors.floats(w.getName() + "_scale", channelShape(cout, w.getDimsCount()), scale));
             return new String[] {qn, sn};
         });
         String x = n.getInput(0);
@@ -185,9 +246,22 @@ public final class Int8Dynamic implements Technique {
         if (hasBias) {
             TensorProto b = inits.get(n.getInput(2));
             String bias = b == null ? n.getInput(2)
-                    : g.addInitializer(Tensors.floats(b.getName() + "_c11", new long[] {cout, 1, 1}, Tensors.toFloats(b)));
+                    : g.addInitializer(Tensors.floats(b.getName() + "_per_channel", perChannel, Tensors.toFloats(b)));
             g.add("Add", null, base + "_bias", List.of(scaled, bias), List.of(n.getOutput(0)));
         }
+    }
+
+    /** No auto_pad, or auto_pad NOTSET (PyTorch exports write it with explicit pads). */
+    private static boolean explicitPads(NodeProto n) {
+        return n.getAttributeList().stream().noneMatch(a -> a.getName().equals("auto_pad") && !a.getS().toStringUtf8().equals("NOTSET"));
+    }
+
+    /** [C, 1, ...]: one value per output channel, broadcast over the spatial axes of a Conv of weight rank {@code rank}. */
+    private static long[] channelShape(int channels, int rank) {
+        long[] d = new long[rank - 1];
+        java.util.Arrays.fill(d, 1);
+        d[0] = channels;
+        return d;
     }
 
     private static String[] quantizeActivation(GraphBuilder g, String x, Map<String, String[]> acts) {

@@ -64,6 +64,12 @@ public final class Int8Static implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+        QuantizedParts already = QuantizedParts.of(original);
+        if (already.any() && original.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
+                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
+                && original.initializers().containsKey(n.getInput(1)) && Tensors.dtype(original.initializers().get(n.getInput(1))) == DType.FLOAT)) {
+            throw already.refusal(original, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
+        }
         original = OpsetUpgrader.upgrade(original, params.getBool("per-channel") ? 13 : 10);
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
@@ -71,6 +77,7 @@ public final class Int8Static implements Technique {
                     + " or later; this model declares opset " + original.opset() + ".");
         }
         ModelSnapshot input = foldBatchNorm(original, ctx);
+        QuantizedParts parts = QuantizedParts.of(input);
         Set<String> opTypes = csv(params.getString("op-types"));
         Set<String> exclude = csv(params.getString("exclude"));
         boolean symmetric = params.getString("activations").equals("symmetric");
@@ -84,7 +91,14 @@ public final class Int8Static implements Technique {
         Set<String> floatValues = floatActivations(input);
         Set<String> acts = new LinkedHashSet<>();
         List<NodeProto> chosen = input.graph().getNodeList().stream()
-                .filter(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName()) && !exclude.contains(n.getOpType())).toList();
+                .filter(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName()) && !exclude.contains(n.getOpType()))
+                .filter(n -> !parts.isQuantizationNode(n)).toList();
+        boolean floatLayer = chosen.stream().anyMatch(nd -> (nd.getOpType().equals("Conv") || nd.getOpType().equals("MatMul")
+                || nd.getOpType().equals("Gemm")) && nd.getInputCount() >= 2 && inits.containsKey(nd.getInput(1))
+                && Tensors.dtype(inits.get(nd.getInput(1))) == DType.FLOAT);
+        if (!floatLayer && parts.any()) {
+            throw parts.refusal(original, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
+        }
         for (NodeProto n : chosen) {
             for (String in : n.getInputList()) {
                 if (floatValues.contains(in) && !inits.containsKey(in)) {
@@ -93,8 +107,10 @@ public final class Int8Static implements Technique {
             }
         }
         if (chosen.isEmpty() || acts.isEmpty()) {
-            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label() + ": no layer to quantize among the operator types "
-                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + ".");
+            boolean inSubgraphs = input.graph().getNodeList().stream().anyMatch(nd -> !Subgraphs.of(nd).isEmpty());
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": no layer to quantize among the operator types "
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + (inSubgraphs ? " in the main graph; int8-static "
+                    + "does not calibrate the layers inside If/Loop/Scan subgraphs (int8-dynamic with conv=true quantizes them)." : "."));
         }
 
         // calibration
@@ -199,6 +215,7 @@ public final class Int8Static implements Technique {
                 }
             }
         }
+        parts.record(ctx);
         ctx.progress().update(1.0, "Quantized " + dq.size() + " activations and " + weights + " weights");
         return g.build(ID);
     }
@@ -288,20 +305,33 @@ public final class Int8Static implements Technique {
         return new QuantizedWeight(out, scale, err);
     }
 
-    /** int32 bias with scale = activation scale x weight scale (per channel). */
-    private static String quantizeBias(GraphBuilder g, TensorProto b, float xScale, float[] wScale) {
+    /**
+     * int32 bias with scale = activation scale x weight scale: one scale per output channel with per-channel weights
+     * (DequantizeLinear's axis, opset 13), one scalar scale and zero point with per-tensor weights, the only form that
+     * DequantizeLinear takes before opset 13.
+     */
+    static String quantizeBias(GraphBuilder g, TensorProto b, float xScale, float[] wScale) {
         float[] v = Tensors.toFloats(b);
-        float[] scale = new float[v.length];
+        boolean perChannel = wScale.length > 1;
+        int channels = perChannel ? v.length : 1;
+        float[] scale = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            scale[c] = xScale * wScale[c];
+        }
         int[] q = new int[v.length];
         for (int i = 0; i < v.length; i++) {
-            scale[i] = xScale * wScale[wScale.length == 1 ? 0 : i];
-            q[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.round((double) v[i] / scale[i])));
+            q[i] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.round((double) v[i] / scale[perChannel ? i : 0])));
         }
+        long[] scaleDims = perChannel ? new long[] {channels} : new long[0];
         String qn = g.addInitializer(Tensors.int32(b.getName() + "_quantized", new long[] {v.length}, q));
-        String sn = g.addInitializer(Tensors.floats(b.getName() + "_scale", new long[] {v.length}, scale));
-        String zn = g.addInitializer(Tensors.int32(b.getName() + "_zero_point", new long[] {v.length}, new int[v.length]));
+        String sn = g.addInitializer(Tensors.floats(b.getName() + "_scale", scaleDims, scale));
+        String zn = g.addInitializer(Tensors.int32(b.getName() + "_zero_point", scaleDims, new int[channels]));
         String out = g.fresh(b.getName() + "_DequantizeLinear_Output");
-        g.add("DequantizeLinear", null, b.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out), GraphBuilder.intAttr("axis", 0));
+        if (perChannel) {
+            g.add("DequantizeLinear", null, b.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out), GraphBuilder.intAttr("axis", 0));
+        } else {
+            g.add("DequantizeLinear", null, b.getName() + "_DequantizeLinear", List.of(qn, sn, zn), List.of(out));
+        }
         return out;
     }
 
@@ -312,7 +342,8 @@ public final class Int8Static implements Technique {
         }
         LayerFusion f = new LayerFusion();
         try {
-            return f.apply(m, Params.defaults(f), ctx.withProgress(ctx.progress().slice(0, 0)));
+            ModelSnapshot folded = f.apply(m, Params.defaults(f), ctx.withProgress(ctx.progress().slice(0, 0)));
+            return folded.derive(folded.proto(), m.label());   // messages name the model, not the fusion step
         } catch (EdgeFitException e) {
             return m;
         }

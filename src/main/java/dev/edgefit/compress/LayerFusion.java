@@ -48,6 +48,19 @@ public final class LayerFusion implements Technique {
 
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
+        try {
+            return Subgraphs.rewrite(input, ID, true, ctx.progress(), (scope, p) -> applyGraph(scope, params, ctx.withProgress(p)));
+        } catch (EdgeFitException e) {
+            if (e.kind() == EdgeFitException.Kind.NOT_APPLICABLE) {
+                throw new EdgeFitException(e.kind(), input.label()
+                        + ": nothing to fuse: no BatchNormalization directly after a Conv and no Identity/Dropout node.");
+            }
+            throw e;
+        }
+    }
+
+    /** Fuses in one graph (the main graph or a subgraph); NOT_APPLICABLE when it has nothing to fuse. */
+    private static ModelSnapshot applyGraph(ModelSnapshot input, Params params, TechniqueContext ctx) {
         boolean foldBn = params.getBool("fold-batchnorm");
         boolean dropIdentity = params.getBool("remove-identity");
         Map<String, TensorProto> inits = input.initializers();
@@ -55,6 +68,13 @@ public final class LayerFusion implements Technique {
         Set<String> graphOutputs = new HashSet<>();
         input.graph().getOutputList().forEach(o -> graphOutputs.add(o.getName()));
         Map<String, String> rename = new HashMap<>();           // value -> replacement value
+        // values read inside subgraphs keep their names: a branch reads them from this graph by name
+        Set<String> readInside = new HashSet<>();
+        for (NodeProto n : input.graph().getNodeList()) {
+            if (!Subgraphs.of(n).isEmpty()) {
+                readInside.addAll(Subgraphs.reads(n));
+            }
+        }
         GraphBuilder g = new GraphBuilder(input);
         int folded = 0;
         int removed = 0;
@@ -67,7 +87,8 @@ public final class LayerFusion implements Technique {
                 continue;
             }
             List<NodeProto> users = consumers.getOrDefault(n.getOutput(0), List.of());
-            if (users.size() != 1 || !users.get(0).getOpType().equals("BatchNormalization") || graphOutputs.contains(n.getOutput(0))) {
+            if (users.size() != 1 || !users.get(0).getOpType().equals("BatchNormalization") || graphOutputs.contains(n.getOutput(0))
+                    || readInside.contains(n.getOutput(0))) {
                 continue;
             }
             NodeProto bn = users.get(0);
@@ -112,7 +133,8 @@ public final class LayerFusion implements Technique {
         }
         for (NodeProto n : nodes) {
             if (dropIdentity && (n.getOpType().equals("Identity") || n.getOpType().equals("Dropout"))
-                    && !graphOutputs.contains(n.getOutput(0)) && (n.getOutputCount() == 1 || n.getOutput(1).isEmpty())) {
+                    && !graphOutputs.contains(n.getOutput(0)) && !readInside.contains(n.getOutput(0))
+                    && (n.getOutputCount() == 1 || n.getOutput(1).isEmpty())) {
                 rename.put(n.getOutput(0), n.getInput(0));
                 skip.add(n);
                 removed++;

@@ -31,6 +31,9 @@ import java.util.Map;
  */
 public final class MixedPrecision implements Technique {
     public static final String ID = "mixed-precision";
+    static final int AUTO_SAMPLES_SMALL = 64;
+    static final int AUTO_SAMPLES_LARGE = 16;
+    static final long LARGE_MODEL_WEIGHTS = 4_000_000;
 
     /** Candidate precisions, with the technique that produces each one. */
     public enum Precision {
@@ -79,7 +82,11 @@ public final class MixedPrecision implements Technique {
                 ParamSpec.decimal("max-drop", 0.01, 0, 1, "For target=accuracy: the largest summed per-layer loss allowed (accuracy fraction or cosine)."),
                 ParamSpec.decimal("size-ratio", 0.3, 0.05, 1, "For target=size: the layers' weight bytes as a fraction of float32."),
                 ParamSpec.text("precisions", "fp16,int8,int4", "Candidate precisions, comma separated (fp16, int8, int4)."),
-                ParamSpec.integer("samples", 64, 1, 10_000, "Samples measured for each layer and precision."));
+                ParamSpec.integer("samples", 0, 0, 10_000, "Samples measured for each layer and precision; 0 picks "
+                        + AUTO_SAMPLES_SMALL + " for models whose layers hold under " + LARGE_MODEL_WEIGHTS / 1_000_000 + "M weights, "
+                        + AUTO_SAMPLES_LARGE + " above (each measurement loads the whole model in ONNX Runtime)."),
+                ParamSpec.integer("groups", 12, 0, 10_000, "Measure the layers in at most this many groups of consecutive layers "
+                        + "(a group's layers share one precision); 0 measures every layer alone. Fewer groups, fewer measurements."));
     }
 
     @Override
@@ -103,31 +110,51 @@ public final class MixedPrecision implements Technique {
             throw EdgeFitException.badParameter("Parameter 'precisions' of technique '" + ID + "' names no precision below fp32.");
         }
         Map<String, TensorProto> inits = input.initializers();
-        List<NodeProto> layers = input.graph().getNodeList().stream().filter(n -> eligible(n, inits)).toList();
+        QuantizedParts parts = QuantizedParts.of(input);
+        List<NodeProto> layers = input.graph().getNodeList().stream().filter(n -> eligible(n, inits) && !parts.isQuantizationNode(n)).toList();
         if (layers.isEmpty()) {
+            if (parts.any()) {
+                throw parts.refusal(input, ID, "the precision of MatMul/Gemm layers with a float 2-D weight");
+            }
+            boolean inSubgraphs = input.graph().getNodeList().stream().anyMatch(n -> !Subgraphs.of(n).isEmpty());
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
-                    + ": no MatMul/Gemm layer with a float 2-D weight, so there is no precision to choose per layer.");
+                    + ": no MatMul/Gemm layer with a float 2-D weight" + (inSubgraphs ? " in the main graph (mixed precision does not measure "
+                    + "layers inside If/Loop/Scan subgraphs; int8-dynamic and int4 quantize them)" : "")
+                    + ", so there is no precision to choose per layer.");
         }
         Progress progress = ctx.progress();
-        Probe probe = new Probe(input, ctx.data(), ctx.inputs(), params.getInt("samples"));
+        long layerWeights = 0;
+        for (NodeProto l : layers) {
+            layerWeights += Tensors.elementCount(inits.get(l.getInput(1)));
+        }
+        int samples = params.getInt("samples") > 0 ? params.getInt("samples")
+                : layerWeights >= LARGE_MODEL_WEIGHTS ? AUTO_SAMPLES_LARGE : AUTO_SAMPLES_SMALL;
+        List<List<NodeProto>> groups = groups(layers, params.getInt("groups"));
+        progress.update(0, "Sensitivity: reading the float model's outputs on " + samples + " inputs");
+        Probe probe = new Probe(input, ctx.data(), ctx.inputs(), samples);
         double base = probe.score(input);
         Map<String, Map<Precision, Double>> drop = new LinkedHashMap<>();
-        int total = layers.size() * candidates.size();
+        Map<String, List<String>> members = new LinkedHashMap<>();
+        int total = groups.size() * candidates.size();
         int done = 0;
-        for (NodeProto layer : layers) {
+        for (List<NodeProto> group : groups) {
+            String name = groupName(group);
+            List<String> names = group.stream().map(NodeProto::getName).toList();
             Map<Precision, Double> row = new EnumMap<>(Precision.class);
             for (Precision p : candidates) {
                 progress.checkCancelled();
-                progress.update(0.9 * done++ / total, "Sensitivity: " + layer.getName() + " at " + p.label());
-                ModelSnapshot one = applyPlan(input, Map.of(p, List.of(layer.getName())), ctx);
+                progress.update(0.05 + 0.85 * done / total, String.format(Locale.ROOT, "Sensitivity %d/%d (%s): %s", done + 1, total, p.label(), name));
+                done++;
+                ModelSnapshot one = applyPlan(input, Map.of(p, names), ctx);
                 row.put(p, base - probe.score(one));
             }
-            drop.put(layer.getName(), row);
+            drop.put(name, row);
+            members.put(name, names);
         }
 
-        // greedy assignment: every move lowers one layer's precision; cheapest loss per byte saved first
+        // greedy assignment: every move lowers one group's precision; cheapest loss per byte saved first
         Map<String, Precision> chosen = new LinkedHashMap<>();
-        layers.forEach(l -> chosen.put(l.getName(), Precision.FP32));
+        members.keySet().forEach(g -> chosen.put(g, Precision.FP32));
         boolean bySize = params.getString("target").equals("size");
         double maxDrop = params.getDouble("max-drop");
         long floatBytes = 0;
@@ -140,21 +167,27 @@ public final class MixedPrecision implements Technique {
             kn.put(l.getName(), d);
             floatBytes += Precision.FP32.bytes(d[0], d[1]);
         }
+        Map<String, EnumMap<Precision, Long>> groupBytes = new LinkedHashMap<>();
+        members.forEach((g, names) -> {
+            EnumMap<Precision, Long> b = new EnumMap<>(Precision.class);
+            for (Precision p : Precision.values()) {
+                b.put(p, names.stream().mapToLong(n -> p.bytes(kn.get(n)[0], kn.get(n)[1])).sum());
+            }
+            groupBytes.put(g, b);
+        });
         long goal = (long) (floatBytes * params.getDouble("size-ratio"));
         double spent = 0;
         long bytes = floatBytes;
         while (true) {
-            String bestLayer = null;
+            String bestGroup = null;
             Precision bestP = null;
             double bestCost = Double.MAX_VALUE;
             long bestSaved = 0;
             double bestDelta = 0;
-            for (NodeProto l : layers) {
-                String name = l.getName();
-                long[] d = kn.get(name);
+            for (String name : members.keySet()) {
                 Precision cur = chosen.get(name);
                 for (Precision p : candidates) {
-                    long saved = cur.bytes(d[0], d[1]) - p.bytes(d[0], d[1]);
+                    long saved = groupBytes.get(name).get(cur) - groupBytes.get(name).get(p);
                     if (saved <= 0) {
                         continue;
                     }
@@ -165,28 +198,32 @@ public final class MixedPrecision implements Technique {
                     double cost = Math.max(delta, 1e-9) / saved;
                     if (cost < bestCost) {
                         bestCost = cost;
-                        bestLayer = name;
+                        bestGroup = name;
                         bestP = p;
                         bestSaved = saved;
                         bestDelta = delta;
                     }
                 }
             }
-            if (bestLayer == null || (bySize && bytes <= goal)) {
+            if (bestGroup == null || (bySize && bytes <= goal)) {
                 break;
             }
-            chosen.put(bestLayer, bestP);
+            chosen.put(bestGroup, bestP);
             spent += Math.max(0, bestDelta);
             bytes -= bestSaved;
         }
 
         List<Sensitivity> table = new ArrayList<>();
-        for (NodeProto l : layers) {
+        for (List<NodeProto> group : groups) {
+            String name = groupName(group);
             Map<String, Double> row = new LinkedHashMap<>();
-            drop.get(l.getName()).forEach((p, v) -> row.put(p.label(), v));
-            long[] d = kn.get(l.getName());
-            table.add(new Sensitivity(l.getName(), l.getOpType(), d[0] * d[1], row, chosen.get(l.getName()).label()));
+            drop.get(name).forEach((p, v) -> row.put(p.label(), v));
+            long params0 = members.get(name).stream().mapToLong(n -> kn.get(n)[0] * kn.get(n)[1]).sum();
+            String op = group.stream().map(NodeProto::getOpType).distinct().reduce((a, b) -> a + "/" + b).orElse("");
+            table.add(new Sensitivity(name, op, params0, row, chosen.get(name).label()));
         }
+        ctx.details().put("sensitivityGroups", members);
+        ctx.details().put("sensitivitySamples", samples);
         ctx.details().put("sensitivity", table);
         ctx.details().put("sensitivityMetric", probe.labelled() ? "accuracy drop (fraction)" : "mean cosine drop");
         ctx.details().put("baseScore", base);
@@ -197,9 +234,9 @@ public final class MixedPrecision implements Technique {
         }
 
         Map<Precision, List<String>> plan = new EnumMap<>(Precision.class);
-        chosen.forEach((layer, p) -> {
+        chosen.forEach((group, p) -> {
             if (p != Precision.FP32) {
-                plan.computeIfAbsent(p, k -> new ArrayList<>()).add(layer);
+                plan.computeIfAbsent(p, k -> new ArrayList<>()).addAll(members.get(group));
             }
         });
         if (plan.isEmpty()) {
@@ -209,6 +246,25 @@ public final class MixedPrecision implements Technique {
         progress.update(1.0, "Assigned " + plan);
         ModelSnapshot out = applyPlan(input, plan, ctx);
         return out.derive(out.proto(), ID);
+    }
+
+    /** Layers in graph order cut into at most {@code max} runs of consecutive layers of near-equal length (0: one per layer). */
+    static List<List<NodeProto>> groups(List<NodeProto> layers, int max) {
+        int n = layers.size();
+        int count = max <= 0 ? n : Math.min(n, max);
+        List<List<NodeProto>> out = new ArrayList<>();
+        for (int g = 0; g < count; g++) {
+            out.add(layers.subList(g * n / count, (g + 1) * n / count));
+        }
+        return out;
+    }
+
+    /** A layer's name, or for a group "first … last (k layers)". */
+    static String groupName(List<NodeProto> group) {
+        if (group.size() == 1) {
+            return group.get(0).getName();
+        }
+        return group.get(0).getName() + " \u2026 " + group.get(group.size() - 1).getName() + " (" + group.size() + " layers)";
     }
 
     private static boolean eligible(NodeProto n, Map<String, TensorProto> inits) {
@@ -223,7 +279,8 @@ public final class MixedPrecision implements Technique {
     /** Applies int4, then int8, then fp16, each to its own layers only. */
     private static ModelSnapshot applyPlan(ModelSnapshot input, Map<Precision, List<String>> plan, TechniqueContext ctx) {
         ModelSnapshot m = input;
-        TechniqueContext quiet = ctx.withProgress(ctx.progress().slice(0, 0));
+        // a context of its own: the techniques' details (e.g. int8 noting the int4 layers it left alone) are not this step's
+        TechniqueContext quiet = new TechniqueContext(ctx.progress().slice(0, 0), ctx.data());
         for (Precision p : List.of(Precision.INT4, Precision.INT8, Precision.FP16)) {
             List<String> names = plan.get(p);
             if (names == null || names.isEmpty()) {
@@ -247,6 +304,12 @@ public final class MixedPrecision implements Technique {
         return m;
     }
 
+    /**
+     * Sessions for sensitivity: basic graph optimisations only. Loading MiniLM (90 MB) with every optimisation took 7.3 s
+     * here against 2.9 s with the basic ones; the assembled model is then measured with the user's settings, as every step is.
+     */
+    static final RunnerOptions PROBE = new RunnerOptions(0, RunnerOptions.OptLevel.BASIC);
+
     /** Scores a snapshot in memory: accuracy on labelled data, else mean cosine to the float model's outputs. */
     private static final class Probe {
         private final List<Map<String, Tensor>> inputs;
@@ -260,7 +323,7 @@ public final class MixedPrecision implements Technique {
             this.inputs = new Evaluator.Inputs(model, EvalConfig.defaults().withData(data).withInputs(fixed)).samples(samples);
             this.n = inputs.size();
             if (this.data == null) {
-                try (OrtRunner r = OrtRunner.inMemory(model, RunnerOptions.DEFAULT)) {
+                try (OrtRunner r = OrtRunner.inMemory(model, PROBE)) {
                     for (Map<String, Tensor> in : inputs) {
                         Tensor out = r.run(in).values().iterator().next();
                         long[] s = out.shape();
@@ -276,7 +339,7 @@ public final class MixedPrecision implements Technique {
         }
 
         double score(ModelSnapshot m) {
-            try (OrtRunner r = OrtRunner.inMemory(m, RunnerOptions.DEFAULT)) {
+            try (OrtRunner r = OrtRunner.inMemory(m, PROBE)) {
                 if (data != null) {
                     int correct = 0;
                     for (int i = 0; i < n; i++) {

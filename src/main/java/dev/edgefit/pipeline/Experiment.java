@@ -225,14 +225,22 @@ public final class Experiment implements AutoCloseable {
                 snap = source;
                 artifact = sourceFile;
             } else {
-                snap = technique.apply(base.snapshot(), params, tctx);
+                snap = applyNamed(technique, base, params, tctx);
                 artifact = workDir.resolve(String.format("step-%02d-%s.onnx", index, id));
                 OnnxModels.save(snap, artifact);
             }
             long applyMs = (System.nanoTime() - t0) / 1_000_000;
             progress.checkCancelled();
             EvalConfig cfg = technique == null ? evalConfig : evalConfig.withReference(sourceFile);
-            Metrics m = Evaluator.evaluate(artifact, cfg, progress.slice(technique == null ? 0 : 0.3, 1.0));
+            Metrics m;
+            try {
+                m = Evaluator.evaluate(artifact, cfg, progress.slice(technique == null ? 0 : 0.3, 1.0));
+            } catch (EdgeFitException e) {
+                if (technique == null || e.kind() == EdgeFitException.Kind.CANCELLED) {
+                    throw e;
+                }
+                throw new EdgeFitException(e.kind(), technique.id() + " wrote a model that could not be measured: " + e.getMessage(), e);
+            }
             Double retention = technique == null ? Double.valueOf(1.0) : retention(steps.get(0).metrics(), m);
             Step.Status status = Step.Status.DONE;
             String note = null;
@@ -257,6 +265,26 @@ public final class Experiment implements AutoCloseable {
             boolean wasCancelled = e instanceof EdgeFitException ee && ee.kind() == EdgeFitException.Kind.CANCELLED;
             publish(new PipelineEvent.StepFailed(index, id, EdgeFitException.describe(e), wasCancelled));
             throw e;
+        }
+    }
+
+    /**
+     * Applies a technique to the step it builds on, labelled with the model's file (and that step), so that a technique's
+     * refusal names the model and the technique being run rather than the technique of the step before.
+     */
+    private ModelSnapshot applyNamed(Technique technique, Step base, Params params, TechniqueContext tctx) {
+        String label = sourceFile.getFileName() + (base.index() == 0 ? "" : " after step " + base.index() + " (" + base.techniqueId() + ")");
+        ModelSnapshot from = base.snapshot().derive(base.snapshot().proto(), label);
+        try {
+            return technique.apply(from, params, tctx);
+        } catch (EdgeFitException e) {
+            if (e.kind() == EdgeFitException.Kind.CANCELLED) {
+                throw e;
+            }
+            String msg = e.getMessage() == null ? "" : e.getMessage();
+            String named = msg.startsWith(label + ": ") ? technique.id() + " on " + label + ": " + msg.substring(label.length() + 2)
+                    : technique.id() + ": " + msg;
+            throw new EdgeFitException(e.kind(), named, e);
         }
     }
 

@@ -88,4 +88,17 @@ class Int8DynamicTest {
         assertTrue(before - after <= 0.01, "ConvInteger + MatMulInteger: " + after + " vs " + before);
         assertTrue(Files.size(out) < Files.size(TestModels.sampleCnn()) * 0.3);
     }
+
+    /** A CNN without MatMul/Gemm (BlazeFace, converted by tf2onnx) is told that conv=true applies, and what it costs. */
+    @Test
+    void aCnnWithoutMatMulIsPointedToConvInteger() {
+        ModelSnapshot face = OnnxModels.load(dev.edgefit.ModelCorpus.BLAZEFACE.path());
+        Technique t = new Int8Dynamic();
+        EdgeFitException e = assertThrows(EdgeFitException.class, () -> t.apply(face, Params.defaults(t), TechniqueContext.of(Progress.NONE)));
+        assertEquals(EdgeFitException.Kind.NOT_APPLICABLE, e.kind());
+        assertTrue(e.getMessage().contains("conv=true") && e.getMessage().contains("ConvInteger") && e.getMessage().contains("slower"),
+                e.getMessage());
+        ModelSnapshot q = t.apply(face, Params.parse(t, Map.of("conv", "true")), TechniqueContext.of(Progress.NONE));
+        assertTrue(q.graph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("ConvInteger")));
+    }
 }

@@ -106,4 +106,47 @@ class Int8StaticTest {
         System.out.printf("mean logit shift without bias correction %.4f, with %.4f%n", shift[0], shift[1]);
         assertTrue(shift[1] < shift[0], "bias correction shrinks the systematic output error: " + shift[0] + " -> " + shift[1]);
     }
+
+    /**
+     * Per-tensor weights give one bias scale: before opset 13 DequantizeLinear has no axis and takes only a scalar scale,
+     * so an int32 bias written with axis=0 and a scale per channel made ONNX Runtime refuse the whole file.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {12, 17})
+    void perTensorWeightsWriteAGraphOnnxRuntimeLoads(int opset) throws Exception {
+        ModelSnapshot cnn = OnnxModels.load(TestModels.sampleCnn());
+        var proto = cnn.proto().toBuilder().clearOpsetImport()
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setVersion(opset)).build();
+        ModelSnapshot src = cnn.derive(proto, "cnn-opset" + opset);
+        var data = dev.edgefit.data.Datasets.open(TestModels.sampleData(),
+                dev.edgefit.data.Preprocessing.fromJson(cnn.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY)));
+        Technique t = new Int8Static();
+        ModelSnapshot q = t.apply(src, Params.parse(t, Map.of("per-channel", "false", "samples", "64")), new TechniqueContext(Progress.NONE, data));
+        for (var n : q.graph().getNodeList()) {
+            if (n.getOpType().equals("DequantizeLinear")) {
+                assertFalse(dev.edgefit.model.Nodes.hasAttr(n, "axis"), n.getName() + ": per-tensor, no axis");
+                assertEquals(0, q.initializers().get(n.getInput(1)).getDimsCount(), n.getName() + ": one scale");
+            }
+        }
+        Path file = TestModels.tempDir("int8s-pt").resolve("cnn" + opset + ".onnx");
+        OnnxModels.save(q, file);
+        int agree = 0;
+        try (OrtRunner a = new OrtRunner(file, RunnerOptions.DEFAULT); OrtRunner f = new OrtRunner(TestModels.sampleCnn(), RunnerOptions.DEFAULT)) {
+            for (int s = 0; s < 100; s++) {
+                var in = Map.of("input", dev.edgefit.runtime.Tensor.of(data.sample(1000 + s), 1, 1, 28, 28));
+                agree += argmax(a.run(in).get("logits").floats()) == argmax(f.run(in).get("logits").floats()) ? 1 : 0;
+            }
+        }
+        assertTrue(agree >= 95, "top-1 agreement with the float model on 100 images: " + agree);
+    }
+
+    private static int argmax(float[] v) {
+        int a = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[a]) {
+                a = i;
+            }
+        }
+        return a;
+    }
 }
