@@ -13,6 +13,7 @@ import dev.edgefit.runtime.TfliteRunner;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Fidelity;
+import dev.edgefit.model.Layouts;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.OnnxModels;
 import dev.edgefit.model.TensorSpec;
@@ -319,7 +320,15 @@ public final class ExportService {
         } else {
             m.put("device", null);
         }
-        m.put("inputs", req.snapshot().inputs().stream().map(TensorSpec::describe).toList());
+        m.put("inputs", req.snapshot().inputs().stream().map(s -> {
+            // the axis order the source model (and its ONNX artifacts) take; each TFLite artifact's details say its own
+            Map<String, Object> d = s.describe();
+            String layout = Layouts.inputLayout(req.snapshot(), s.name());
+            if (layout != null) {
+                d.put("layout", layout);
+            }
+            return d;
+        }).toList());
         m.put("outputs", req.snapshot().outputs().stream().map(TensorSpec::describe).toList());
         if (req.recipe() != null) {
             m.put("recipe", req.recipe());

@@ -70,8 +70,13 @@ public final class TfliteConverter {
             m.put("name", name);
             m.put("dtype", dtype);
             m.put("shape", shape);
-            m.put("layout", layout);
+            if (layout != null) {
+                m.put("layout", layout);
+            }
             m.put("sourceShape", sourceShape);
+            if (perm != null) {
+                m.put("sourceLayout", Layouts.NCHW);
+            }
             if (scale != null) {
                 m.put("scale", scale);
                 m.put("zeroPoint", zeroPoint);
@@ -748,7 +753,7 @@ public final class TfliteConverter {
         List<Integer> ins = new ArrayList<>();
         for (TensorSpec s : model.inputs()) {
             long[] shape = shapeOf(s.name());
-            int[] perm = shape.length == 4 ? Layouts.NCHW_TO_NHWC.clone() : identity(shape.length);
+            int[] perm = sourcePerm(s.name(), shape.length);
             int[] ts = tfShape(shape, perm);
             int t;
             if (int8 && !opts.int8Io()) {
@@ -762,10 +767,24 @@ public final class TfliteConverter {
             }
             define(s.name(), perm, t);
             if (shape.length == 4) {
-                notes.add("input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + " (the ONNX model takes NCHW " + Arrays.toString(shape) + ")");
+                notes.add(Layouts.isIdentity(perm)
+                        ? "input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + ", as the ONNX model takes it (its Transpose to NCHW costs no operator)"
+                        : "input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + " (the ONNX model takes NCHW " + Arrays.toString(shape) + ")");
             }
         }
         w.setInputs(ins.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * How a source input is laid out in the TFLite file (TFLite axis i holds ONNX axis perm[i]): a 4-D NCHW image
+     * becomes NHWC; an input the model already takes NHWC ({@link Layouts#inputLayout}) keeps its order, so the
+     * artifact takes the same tensor as the ONNX model and the model's own Transpose to NCHW only relabels axes.
+     */
+    private int[] sourcePerm(String input, int rank) {
+        if (rank == 4 && !Layouts.NHWC.equals(Layouts.inputLayout(model, input))) {
+            return Layouts.NCHW_TO_NHWC.clone();
+        }
+        return identity(rank);
     }
 
     private void addOutputs() {
@@ -802,9 +821,13 @@ public final class TfliteConverter {
         for (int i = 0; i < idx.length; i++) {
             TfliteModelWriter.TensorDef t = w.tensor(idx[i]);
             long[] src = shapeOf(specs.get(i).name());
-            int[] perm = inputs && src.length == 4 ? Layouts.NCHW_TO_NHWC.clone() : null;
+            int[] perm = inputs ? sourcePerm(specs.get(i).name(), src.length) : null;
+            if (perm != null && Layouts.isIdentity(perm)) {
+                perm = null;
+            }
             Quant q = t.quant();
-            out.add(new Io(t.name(), TfliteSchema.typeName(t.type()), t.shape(), src, perm, perm != null ? "NHWC" : "as in the ONNX model",
+            // a 4-D input is NHWC in the file (permuted from NCHW data, or as the source takes it); other tensors keep the source's order
+            out.add(new Io(t.name(), TfliteSchema.typeName(t.type()), t.shape(), src, perm, inputs && src.length == 4 ? Layouts.NHWC : null,
                     q == null ? null : q.scale()[0], q == null ? null : q.zeroPoint()[0]));
         }
         return out;
