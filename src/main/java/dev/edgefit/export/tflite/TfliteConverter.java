@@ -50,7 +50,7 @@ public final class TfliteConverter {
     public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip",
             "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
             "BatchNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Pad", "Softmax", "Resize",
-            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear");
+            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear", "Slice", "Equal", "Cast", "HardSigmoid", "ReduceMean", "Pow", "Sqrt");
 
     /**
      * @param int8Io      for INT8: int8 input and output tensors (true, as microcontrollers want), or float ones with
@@ -134,6 +134,7 @@ public final class TfliteConverter {
     private final TfliteModelWriter w = new TfliteModelWriter();
     private final Map<String, Val> vals = new HashMap<>();
     private final Map<String, long[]> shapes = new HashMap<>();
+    private final Map<String, DType> dtypes = new HashMap<>();
     private final Map<String, Tensor> probe = new HashMap<>();
     private final Set<String> constants = new HashSet<>();
     private final Map<String, List<NodeProto>> consumers;
@@ -228,6 +229,26 @@ public final class TfliteConverter {
                     return "cubic interpolation";
                 }
             }
+            case "Slice" -> {
+                if (n.getInputList().stream().skip(1).anyMatch(i -> !i.isEmpty() && !constants.contains(i))) {
+                    return "starts, ends, axes or steps computed at run time";
+                }
+            }
+            case "Cast" -> {
+                if (Nodes.intAttr(n, "to", 0) != TensorProto.DataType.FLOAT_VALUE) {
+                    return "cast to " + DType.fromOnnx((int) Nodes.intAttr(n, "to", 0)).label() + " of a value computed at run time";
+                }
+            }
+            case "Pow" -> {
+                if (!constants.contains(n.getInput(1))) {
+                    return "exponent computed at run time";
+                }
+            }
+            case "ReduceMean" -> {
+                if (n.getInputCount() > 1 && !n.getInput(1).isEmpty() && !constants.contains(n.getInput(1))) {
+                    return "axes computed at run time";
+                }
+            }
             case "QuantizeLinear" -> {
                 List<NodeProto> cs = consumers.getOrDefault(n.getOutput(0), List.of());
                 if (cs.isEmpty() || cs.stream().anyMatch(c -> !c.getOpType().equals("DequantizeLinear")) || graphOutputs.contains(n.getOutput(0))) {
@@ -316,6 +337,7 @@ public final class TfliteConverter {
         try (OrtRunner r = OrtRunner.inMemory(ShapeProbe.exposing(model, all), new RunnerOptions(1, RunnerOptions.OptLevel.NONE))) {
             r.run(in).forEach((k, v) -> {
                 shapes.put(k, v.shape());
+                dtypes.put(k, v.dtype());
                 if (constants.contains(k)) {
                     probe.put(k, v);
                 }
@@ -331,7 +353,8 @@ public final class TfliteConverter {
         model.inputs().forEach(s -> acts.add(s.name()));
         for (NodeProto n : model.graph().getNodeList()) {
             if (!folded(n)) {
-                n.getOutputList().stream().filter(o -> !o.isEmpty()).forEach(acts::add);
+                // float values only: a comparison's bool output has no range
+                n.getOutputList().stream().filter(o -> !o.isEmpty() && dtypes.getOrDefault(o, DType.FLOAT).isFloatingPoint()).forEach(acts::add);
             }
         }
         ranges.putAll(ActivationRanges.collect(model, acts, opts.calibration(), ActivationRanges.Method.MINMAX, 99.99, progress));
@@ -859,6 +882,13 @@ public final class TfliteConverter {
             case "Pad" -> pad(n);
             case "Softmax" -> softmax(n);
             case "Resize" -> resize(n);
+            case "Slice" -> slice(n);
+            case "Equal" -> equal(n);
+            case "Cast" -> cast(n);
+            case "HardSigmoid" -> hardSigmoid(n);
+            case "ReduceMean" -> reduceMean(n);
+            case "Pow" -> pow(n);
+            case "Sqrt" -> floatOnly(n, Op.SQRT, materialized(val(n.getInput(0))));
             case "QuantizeLinear" -> {
                 // its DequantizeLinear consumers stand for its input
             }
@@ -1813,6 +1843,216 @@ public final class TfliteConverter {
             op(Op.RESIZE_NEAREST_NEIGHBOR, new int[] {in, size}, new int[] {out}, TfliteOptions.resizeNearest(align, half));
         }
         define(outName, Layouts.NCHW_TO_NHWC.clone(), out);
+    }
+
+    /** ONNX Slice (attributes before opset 10, constant inputs from 10 on) as SLICE, or STRIDED_SLICE for steps other than 1. */
+    private void slice(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        int r = x.rank();
+        long[] starts;
+        long[] ends;
+        long[] axes;
+        long[] steps = null;
+        if (model.opset() < 10) {
+            starts = longsAttr(n, "starts", null);
+            ends = longsAttr(n, "ends", null);
+            axes = longsAttr(n, "axes", null);
+        } else {
+            starts = constLongs(n.getInput(1));
+            ends = constLongs(n.getInput(2));
+            axes = n.getInputCount() > 3 && !n.getInput(3).isEmpty() ? constLongs(n.getInput(3)) : null;
+            steps = n.getInputCount() > 4 && !n.getInput(4).isEmpty() ? constLongs(n.getInput(4)) : null;
+        }
+        int[] begin = new int[r];
+        int[] end = new int[r];
+        int[] stride = new int[r];
+        for (int a = 0; a < r; a++) {
+            end[a] = (int) x.shape[a];
+            stride[a] = 1;
+        }
+        boolean strided = false;
+        for (int i = 0; i < starts.length; i++) {
+            int a = (int) (axes == null ? i : axes[i] < 0 ? axes[i] + r : axes[i]);
+            long dim = x.shape[a];
+            long st = steps == null ? 1 : steps[i];
+            if (st <= 0) {
+                throw unsupported(n, "steps below 1 (reversing)");
+            }
+            long b = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            begin[a] = (int) Math.max(0, Math.min(dim, b));
+            end[a] = (int) Math.max(begin[a], Math.min(dim, e));
+            stride[a] = (int) st;
+            strided |= st != 1;
+        }
+        String outName = n.getOutput(0);
+        int[] perm = x.perm;
+        int[] tb = new int[r];
+        int[] te = new int[r];
+        int[] ts = new int[r];
+        int[] size = new int[r];
+        for (int k = 0; k < r; k++) {
+            tb[k] = begin[perm[k]];
+            te[k] = end[perm[k]];
+            ts[k] = stride[perm[k]];
+            size[k] = te[k] - tb[k];
+        }
+        int out = actLike(outName, tfShape(shapeOf(outName), perm), x.tensor);
+        int bt = int32Const(outName + "_begin", tb, new int[] {r});
+        if (strided) {
+            op(Op.STRIDED_SLICE, new int[] {x.tensor, bt, int32Const(outName + "_end", te, new int[] {r}), int32Const(outName + "_strides", ts, new int[] {r})},
+                    new int[] {out}, TfliteOptions.stridedSlice());
+        } else {
+            op(Op.SLICE, new int[] {x.tensor, bt, int32Const(outName + "_size", size, new int[] {r})}, new int[] {out}, TfliteOptions.slice());
+        }
+        define(outName, perm, out);
+    }
+
+    /** Equal of two float values: EQUAL, whose output is a bool tensor (a Cast back to float is the usual consumer). */
+    private void equal(NodeProto n) {
+        Val a = val(n.getInput(0));
+        Val b = val(n.getInput(1));
+        String outName = n.getOutput(0);
+        long[] os = shapeOf(outName);
+        int[] perm = identity(os.length);
+        for (Val v : List.of(a, b)) {
+            if (!v.isConst() && v.rank() == os.length && v.featurePerm == null) {
+                perm = v.perm;
+                break;
+            }
+        }
+        Val first = a.isConst() ? b : a;
+        Val second = a.isConst() ? a : b;
+        int t1 = operand(first, perm, null);
+        int t2 = operand(second, perm, int8 ? w.tensor(t1).quant() : null);
+        int out = w.addTensor(outName, tfShape(os, perm), TfliteSchema.BOOL, null, null);
+        op(Op.EQUAL, a.isConst() ? new int[] {t2, t1} : new int[] {t1, t2}, new int[] {out}, TfliteOptions.equal());
+        define(outName, perm, out);
+    }
+
+    /** Cast to float: nothing for a float value, CAST for a bool one (then QUANTIZE in full-integer models). */
+    private void cast(NodeProto n) {
+        Val x = val(n.getInput(0));
+        String outName = n.getOutput(0);
+        DType from = dtypes.getOrDefault(n.getInput(0), DType.FLOAT);
+        if (from == DType.FLOAT) {
+            vals.put(outName, alias(x, outName));
+            return;
+        }
+        if (from != DType.BOOL) {
+            throw unsupported(n, "a cast from " + from.label() + " computed at run time");
+        }
+        int[] shape = w.tensor(x.tensor).shape();
+        int f = w.addTensor(int8 ? outName + "_float" : outName, shape, TfliteSchema.FLOAT32, null, null);
+        op(Op.CAST, new int[] {x.tensor}, new int[] {f}, TfliteOptions.cast(TfliteSchema.BOOL, TfliteSchema.FLOAT32));
+        int out = f;
+        if (int8) {
+            out = act(outName, shape, outQuant(outName));
+            op(Op.QUANTIZE, new int[] {f}, new int[] {out}, TfliteOptions.quantize());
+        }
+        define(outName, x.perm, out);
+    }
+
+    /** HardSigmoid max(0, min(1, alpha x + beta)) as MUL by 6 alpha, ADD of 6 beta with a fused RELU6, MUL by 1/6. */
+    private void hardSigmoid(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        float alpha = Nodes.floatAttr(n, "alpha", 0.2f);
+        float beta = Nodes.floatAttr(n, "beta", 0.5f);
+        String outName = n.getOutput(0);
+        int[] shape = w.tensor(x.tensor).shape();
+        float k = 6 * alpha;
+        Quant scaledQ = null;
+        if (int8) {
+            float[] r = ranges.get(x.name);
+            scaledQ = rangeQuant(Math.min(r[0] * k, r[1] * k), Math.max(r[0] * k, r[1] * k));
+        }
+        int scaled = act(outName + "_x6", shape, scaledQ);
+        op(Op.MUL, new int[] {x.tensor, floatConst(outName + "_6alpha", new float[] {k}, new int[0], null)}, new int[] {scaled},
+                TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+        int six = act(outName + "_relu6", shape, int8 ? rangeQuant(0, 6) : null);
+        op(Op.ADD, new int[] {scaled, floatConst(outName + "_6beta", new float[] {6 * beta}, new int[0], null)}, new int[] {six},
+                TfliteOptions.arithmetic(Op.ADD, TfliteSchema.ACT_RELU6));
+        int out = act(outName, shape, int8 ? rangeQuant(0, 1) : null);
+        op(Op.MUL, new int[] {six, floatConst(outName + "_sixth", new float[] {1f / 6}, new int[0], null)}, new int[] {out},
+                TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+        define(outName, x.perm, out);
+    }
+
+    /** ReduceMean as MEAN over the same axes in the tensor's TFLite order. */
+    private void reduceMean(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        int r = x.rank();
+        long[] axes = axesOf(n, r);
+        Set<Integer> red = new HashSet<>();
+        if (axes == null || axes.length == 0) {
+            for (int a = 0; a < r; a++) {
+                red.add(a);
+            }
+        } else {
+            for (long a : axes) {
+                red.add((int) a);
+            }
+        }
+        boolean keep = Nodes.intAttr(n, "keepdims", 1) == 1;
+        List<Integer> tfAxes = new ArrayList<>();
+        List<Integer> kept = new ArrayList<>();
+        for (int k = 0; k < r; k++) {
+            if (red.contains(x.perm[k])) {
+                tfAxes.add(k);
+            } else {
+                kept.add(x.perm[k]);
+            }
+        }
+        int[] outPerm;
+        if (keep) {
+            outPerm = x.perm.clone();
+        } else {
+            outPerm = new int[kept.size()];
+            for (int i = 0; i < kept.size(); i++) {
+                int a = kept.get(i);
+                outPerm[i] = a - (int) red.stream().filter(q -> q < a).count();
+            }
+        }
+        String outName = n.getOutput(0);
+        int out = act(outName, tfShape(shapeOf(outName), outPerm), outQuant(outName));
+        int[] ax = tfAxes.stream().mapToInt(Integer::intValue).toArray();
+        op(Op.MEAN, new int[] {x.tensor, int32Const(outName + "_axes", ax, new int[] {ax.length})}, new int[] {out}, TfliteOptions.reducer(keep));
+        define(outName, outPerm, out);
+    }
+
+    /** Pow by a constant exponent: 1 is nothing, 2 a MUL of the value with itself, 0.5 SQRT. */
+    private void pow(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        float[] e = constFloats(n.getInput(1));
+        String outName = n.getOutput(0);
+        if (e.length != 1 || !(e[0] == 1f || e[0] == 2f || e[0] == 0.5f)) {
+            throw unsupported(n, "exponent " + (e.length == 1 ? e[0] : "of " + e.length + " values") + " (1, 2 and 0.5 are converted)");
+        }
+        if (e[0] == 1f) {
+            vals.put(outName, alias(x, outName));
+        } else if (e[0] == 0.5f) {
+            floatOnly(n, Op.SQRT, x);
+        } else {
+            int out = act(outName, w.tensor(x.tensor).shape(), outQuant(outName));
+            op(Op.MUL, new int[] {x.tensor, x.tensor}, new int[] {out}, TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+            define(outName, x.perm, out);
+        }
+    }
+
+    /** A one-input operator TFLite runs in float only: between DEQUANTIZE and QUANTIZE in full-integer models. */
+    private void floatOnly(NodeProto n, Op op, Val x) {
+        String outName = n.getOutput(0);
+        int[] shape = w.tensor(x.tensor).shape();
+        int in = int8 ? dequantized(x.tensor) : x.tensor;
+        int f = w.addTensor(int8 ? outName + "_float" : outName, shape, TfliteSchema.FLOAT32, null, null);
+        op(op, new int[] {in}, new int[] {f}, null);
+        int out = f;
+        if (int8) {
+            out = act(outName, shape, outQuant(outName));
+            op(Op.QUANTIZE, new int[] {f}, new int[] {out}, TfliteOptions.quantize());
+            notes.add("'" + n.getName() + "' (" + n.getOpType() + ") runs in float32 between DEQUANTIZE and QUANTIZE");
+        }
+        define(outName, x.perm, out);
     }
 
     static String describeOps(List<Op> ops) {
