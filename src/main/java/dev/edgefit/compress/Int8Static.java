@@ -61,13 +61,25 @@ public final class Int8Static implements Technique {
                         + "(weight error times the calibration data's mean input per channel) into its bias."));
     }
 
-    @Override
-    public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+    /** The checks that need no calibration (the opset, a layer of the chosen types): what callers run before calibrating. */
+    public static void checkApplicable(ModelSnapshot original, Params params) {
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
                     + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")
                     + " or later; this model declares opset " + original.opset() + ".");
         }
+        Set<String> opTypes = csv(params.getString("op-types"));
+        Set<String> exclude = csv(params.getString("exclude"));
+        if (original.graph().getNodeList().stream().noneMatch(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName())
+                && !exclude.contains(n.getOpType()))) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": no layer to quantize among the operator types "
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + ".");
+        }
+    }
+
+    @Override
+    public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
+        checkApplicable(original, params);
         ModelSnapshot input = foldBatchNorm(original, ctx);
         Set<String> opTypes = csv(params.getString("op-types"));
         Set<String> exclude = csv(params.getString("exclude"));

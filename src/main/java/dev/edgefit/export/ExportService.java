@@ -75,11 +75,26 @@ public final class ExportService {
         };
     }
 
-    public static ExportResult export(Request req, Progress progress) {
-        Path dir = req.dir().toAbsolutePath();
-        if (req.formats().isEmpty()) {
+    /**
+     * Refuses, in milliseconds and before anything is calibrated or written, formats this model cannot be written in:
+     * TFLite and TFLite Micro when the converter does not take an operator (every such node named), the TensorRT
+     * bundle when its int8 QDQ model cannot be made (opset below 13, no layer to quantize). An export is all or nothing.
+     */
+    public static void check(ModelSnapshot snapshot, Set<ExportFormat> formats) {
+        if (formats.isEmpty()) {
             throw EdgeFitException.badParameter("Choose at least one export format.");
         }
+        if (formats.stream().anyMatch(f -> f.isTflite() || f == ExportFormat.TFLITE_MICRO)) {
+            TfliteConverter.check(snapshot);
+        }
+        if (formats.contains(ExportFormat.TENSORRT_BUNDLE)) {
+            TensorRtBundle.check(snapshot);
+        }
+    }
+
+    public static ExportResult export(Request req, Progress progress) {
+        Path dir = req.dir().toAbsolutePath();
+        check(req.snapshot(), req.formats());
         List<Path> targets = new ArrayList<>();
         req.formats().forEach(f -> files(f).forEach(n -> targets.add(dir.resolve(n))));
         targets.add(dir.resolve("manifest.json"));

@@ -238,10 +238,19 @@ public final class TfliteConverter {
                 if (Nodes.intAttr(n, "to", 0) != TensorProto.DataType.FLOAT_VALUE) {
                     return "cast to " + DType.fromOnnx((int) Nodes.intAttr(n, "to", 0)).label() + " of a value computed at run time";
                 }
+                NodeProto p = producer(n.getInput(0));
+                boolean floatInput = model.inputs().stream().anyMatch(s -> s.name().equals(n.getInput(0)) && s.dtype() == DType.FLOAT);
+                if (!floatInput && (p == null || !p.getOpType().equals("Equal"))) {
+                    return "a cast to float of a value other than a float or an Equal's result";
+                }
             }
             case "Pow" -> {
                 if (!constants.contains(n.getInput(1))) {
                     return "exponent computed at run time";
+                }
+                float[] e = staticFloats(n.getInput(1));
+                if (e != null && (e.length != 1 || !(e[0] == 1f || e[0] == 2f || e[0] == 0.5f))) {
+                    return "exponent other than 1, 2 and 0.5";
                 }
             }
             case "ReduceMean" -> {
@@ -266,6 +275,22 @@ public final class TfliteConverter {
         return null;
     }
 
+    /** A constant's values without running the model: an initializer or a Constant node's value; null otherwise. */
+    private float[] staticFloats(String name) {
+        TensorProto t = model.initializers().get(name);
+        NodeProto p = t == null ? producer(name) : null;
+        if (p != null && p.getOpType().equals("Constant")) {
+            t = p.getAttributeList().stream().filter(a -> a.getName().equals("value") && a.hasT()).map(AttributeProto::getT).findFirst().orElse(null);
+        }
+        if (t == null) {
+            return null;
+        }
+        if (Tensors.dtype(t).isFloatingPoint()) {
+            return Tensors.toFloats(t);
+        }
+        return null;
+    }
+
     private NodeProto producer(String value) {
         for (NodeProto n : model.graph().getNodeList()) {
             if (n.getOutputList().contains(value)) {
@@ -277,8 +302,17 @@ public final class TfliteConverter {
 
     // ---------------------------------------------------------------- conversion
 
-    private Result run(Progress progress) {
-        findConstants();
+    /**
+     * Refuses, in milliseconds and before any calibration, a model TFLite export cannot take: the same sentence the
+     * conversion would end with (every node the converter does not take, by name and type; a non-float input).
+     */
+    public static void check(ModelSnapshot model) {
+        TfliteConverter c = new TfliteConverter(model, Options.of(TflitePrecision.FP32));
+        c.findConstants();
+        c.refuseUnsupported();
+    }
+
+    private void refuseUnsupported() {
         List<String> bad = unsupported();
         if (!bad.isEmpty()) {
             int shown = Math.min(bad.size(), 25);
@@ -302,6 +336,11 @@ public final class TfliteConverter {
                         + s.name() + "' is " + s.dtype().label() + "; export it as ONNX or ORT format for this device instead.");
             }
         }
+    }
+
+    private Result run(Progress progress) {
+        findConstants();
+        refuseUnsupported();
         progress.update(0.05, "Measuring shapes");
         runProbe();
         if (int8) {
