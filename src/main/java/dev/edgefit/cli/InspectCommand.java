@@ -3,6 +3,7 @@ package dev.edgefit.cli;
 import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.data.InputGenerator;
 import dev.edgefit.data.InputOverrides;
+import dev.edgefit.model.Layouts;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.ModelStats;
 import dev.edgefit.runtime.ShapeProbe;
@@ -74,7 +75,11 @@ final class InspectCommand implements Callable<Integer> {
             head.row("quantized", String.format(Locale.ROOT, "%,d int8/uint8/int4 weight elements", s.quantizedElements()));
         }
         head.row("weights", String.format(Locale.ROOT, "%,d bytes", s.weightBytes()));
-        head.row("MACs", s.macs() != null ? String.format(Locale.ROOT, "%,d per inference", s.macs()) : "not measured");
+        head.row("MACs", s.macsComplete() ? String.format(Locale.ROOT, "%,d per inference", s.macs()) : "not measured");
+        String layout = Layouts.modelLayout(m);
+        if (layout != null) {
+            head.row("layout", layout + (layout.equals(Layouts.NHWC) ? " (channels last; the graph transposes to NCHW)" : ""));
+        }
         head.printTo(o, "  ", false);
 
         o.println();
@@ -122,7 +127,8 @@ final class InspectCommand implements Callable<Integer> {
         j.put("parameters", s.parameters());
         j.put("quantizedElements", s.quantizedElements());
         j.put("weightBytes", s.weightBytes());
-        j.put("macs", s.macs());
+        j.put("macs", s.macsComplete() ? s.macs() : null);
+        j.put("layout", Layouts.modelLayout(m));
         j.put("inputs", Cli.specs(m.inputs()));
         j.put("outputs", Cli.specs(m.outputs()));
         j.put("opHistogram", s.opHistogram());

@@ -62,20 +62,37 @@ public final class Int8Static implements Technique {
                         + "(weight error times the calibration data's mean input per channel) into its bias."));
     }
 
-    @Override
-    public ModelSnapshot apply(ModelSnapshot original, Params params, TechniqueContext ctx) {
-        QuantizedParts already = QuantizedParts.of(original);
-        if (already.any() && original.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
-                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
-                && original.initializers().containsKey(n.getInput(1)) && Tensors.dtype(original.initializers().get(n.getInput(1))) == DType.FLOAT)) {
-            throw already.refusal(original, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
-        }
-        original = OpsetUpgrader.upgrade(original, params.getBool("per-channel") ? 13 : 10);
+    /** The model at the opset the chosen form needs (13 for per-channel weights, else 10), upgraded in memory. */
+    public static ModelSnapshot upgraded(ModelSnapshot model, Params params) {
+        return OpsetUpgrader.upgrade(model, params.getBool("per-channel") ? 13 : 10);
+    }
+
+    /** The checks that need no calibration (the opset, a layer of the chosen types): what callers run before calibrating. */
+    public static void checkApplicable(ModelSnapshot original, Params params) {
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
                     + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")
                     + " or later; this model declares opset " + original.opset() + ".");
         }
+        Set<String> opTypes = csv(params.getString("op-types"));
+        Set<String> exclude = csv(params.getString("exclude"));
+        if (original.graph().getNodeList().stream().noneMatch(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName())
+                && !exclude.contains(n.getOpType()))) {
+            throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": no layer to quantize among the operator types "
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + ".");
+        }
+    }
+
+    @Override
+    public ModelSnapshot apply(ModelSnapshot model, Params params, TechniqueContext ctx) {
+        QuantizedParts already = QuantizedParts.of(model);
+        if (already.any() && model.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
+                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
+                && model.initializers().containsKey(n.getInput(1)) && Tensors.dtype(model.initializers().get(n.getInput(1))) == DType.FLOAT)) {
+            throw already.refusal(model, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
+        }
+        ModelSnapshot original = upgraded(model, params);
+        checkApplicable(original, params);
         ModelSnapshot input = foldBatchNorm(original, ctx);
         QuantizedParts parts = QuantizedParts.of(input);
         Set<String> opTypes = csv(params.getString("op-types"));

@@ -15,6 +15,7 @@ import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Evaluator;
 import dev.edgefit.eval.Fidelity;
+import dev.edgefit.model.Layouts;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.model.OnnxModels;
 import dev.edgefit.model.TensorSpec;
@@ -105,11 +106,26 @@ public final class ExportService {
         };
     }
 
-    public static ExportResult export(Request req, Progress progress) {
-        Path dir = req.dir().toAbsolutePath();
-        if (req.formats().isEmpty()) {
+    /**
+     * Refuses, in milliseconds and before anything is calibrated or written, formats this model cannot be written in:
+     * TFLite and TFLite Micro when the converter does not take an operator (every such node named), the TensorRT
+     * bundle when its int8 QDQ model cannot be made (opset below 13, no layer to quantize). An export is all or nothing.
+     */
+    public static void check(ModelSnapshot snapshot, Set<ExportFormat> formats) {
+        if (formats.isEmpty()) {
             throw EdgeFitException.badParameter("Choose at least one export format.");
         }
+        if (formats.stream().anyMatch(f -> f.isTflite() || f == ExportFormat.TFLITE_MICRO)) {
+            TfliteConverter.check(snapshot);
+        }
+        if (formats.contains(ExportFormat.TENSORRT_BUNDLE)) {
+            TensorRtBundle.check(snapshot);
+        }
+    }
+
+    public static ExportResult export(Request req, Progress progress) {
+        Path dir = req.dir().toAbsolutePath();
+        check(req.snapshot(), req.formats());
         List<Path> targets = new ArrayList<>();
         req.formats().forEach(f -> files(f).forEach(n -> targets.add(dir.resolve(n))));
         targets.add(dir.resolve("manifest.json"));
@@ -353,7 +369,15 @@ public final class ExportService {
         } else {
             m.put("device", null);
         }
-        m.put("inputs", req.snapshot().inputs().stream().map(TensorSpec::describe).toList());
+        m.put("inputs", req.snapshot().inputs().stream().map(s -> {
+            // the axis order the source model (and its ONNX artifacts) take; each TFLite artifact's details say its own
+            Map<String, Object> d = s.describe();
+            String layout = Layouts.inputLayout(req.snapshot(), s.name());
+            if (layout != null) {
+                d.put("layout", layout);
+            }
+            return d;
+        }).toList());
         m.put("outputs", req.snapshot().outputs().stream().map(TensorSpec::describe).toList());
         if (req.recipe() != null) {
             m.put("recipe", req.recipe());

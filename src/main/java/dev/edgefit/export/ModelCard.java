@@ -61,7 +61,11 @@ final class ModelCard {
                     for (Object o : l) {
                         if (o instanceof Map<?, ?> io) {
                             s.append("- ").append(k.substring(0, k.length() - 1)).append(" `").append(io.get("name")).append("`: ").append(io.get("dtype")).append(' ')
-                                    .append(java.util.Arrays.toString((int[]) io.get("shape"))).append(", ").append(io.get("layout"));
+                                    .append(java.util.Arrays.toString((int[]) io.get("shape")));
+                            if (io.get("layout") != null) {
+                                s.append(", ").append(io.get("layout")).append(io.get("sourceLayout") != null
+                                        ? " (the ONNX model takes " + io.get("sourceLayout") + " " + java.util.Arrays.toString((long[]) io.get("sourceShape")) + ")" : "");
+                            }
                             if (io.get("scale") != null) {
                                 s.append(String.format(Locale.ROOT, ", real = %.9g x (q - %d)", (Float) io.get("scale"), (Long) io.get("zeroPoint")));
                             }

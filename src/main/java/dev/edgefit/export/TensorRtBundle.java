@@ -2,6 +2,7 @@ package dev.edgefit.export;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.edgefit.common.AtomicFiles;
+import dev.edgefit.common.EdgeFitException;
 import dev.edgefit.common.Progress;
 import dev.edgefit.compress.ActivationRanges;
 import dev.edgefit.compress.Int8Static;
@@ -41,14 +42,26 @@ final class TensorRtBundle {
     record Written(Path floatModel, Path qdqModel, Path cache, Path script, Path readme, int calibratedTensors) {
     }
 
+    /** The int8-static parameters of the QDQ model: symmetric activations (as TensorRT takes them), per-channel weights. */
+    private static Params qdqParams(Int8Static q, int samples) {
+        return Params.of(q, Map.of("activations", "symmetric", "samples", Math.max(1, samples)));
+    }
+
+    /** Refuses, before anything is calibrated or written, a model the bundle's QDQ model cannot be made from. */
+    static void check(ModelSnapshot snapshot) {
+        Int8Static q = new Int8Static();
+        Params p = qdqParams(q, 1);
+        Int8Static.checkApplicable(Int8Static.upgraded(snapshot, p), p);
+    }
+
     static Written write(Path dir, ModelSnapshot snapshot, Dataset data, dev.edgefit.data.InputOverrides inputs,
                          List<Map<String, Tensor>> calibration, Progress progress) {
         Path floatModel = dir.resolve("model.onnx");
         OnnxModels.save(snapshot, floatModel);
 
         Int8Static q = new Int8Static();
-        Params params = Params.of(q, Map.of("activations", "symmetric", "samples", Math.max(1, calibration.size())));
-        ModelSnapshot qdq = q.apply(snapshot, params, new TechniqueContext(progress.slice(0, 0.5), data).withInputs(inputs));
+        Params params = qdqParams(q, calibration.size());
+        ModelSnapshot qdq = q.apply(snapshot, params, new TechniqueContext(progress.slice(0, 0.5), data));
         Path qdqModel = dir.resolve("model_qdq.onnx");
         OnnxModels.save(qdq, qdqModel);
 

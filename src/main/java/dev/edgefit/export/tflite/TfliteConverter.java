@@ -51,7 +51,7 @@ public final class TfliteConverter {
     public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip",
             "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
             "BatchNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Pad", "Softmax", "Resize",
-            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear");
+            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear", "Slice", "Equal", "Cast", "HardSigmoid", "ReduceMean", "Pow", "Sqrt");
 
     /**
      * @param int8Io      for INT8: int8 input and output tensors (true, as microcontrollers want), or float ones with
@@ -81,8 +81,13 @@ public final class TfliteConverter {
             m.put("name", name);
             m.put("dtype", dtype);
             m.put("shape", shape);
-            m.put("layout", layout);
+            if (layout != null) {
+                m.put("layout", layout);
+            }
             m.put("sourceShape", sourceShape);
+            if (perm != null) {
+                m.put("sourceLayout", Layouts.NCHW);
+            }
             if (scale != null) {
                 m.put("scale", scale);
                 m.put("zeroPoint", zeroPoint);
@@ -140,6 +145,7 @@ public final class TfliteConverter {
     private final TfliteModelWriter w = new TfliteModelWriter();
     private final Map<String, Val> vals = new HashMap<>();
     private final Map<String, long[]> shapes = new HashMap<>();
+    private final Map<String, DType> dtypes = new HashMap<>();
     private final Map<String, Tensor> probe = new HashMap<>();
     private final Set<String> constants = new HashSet<>();
     private final Map<String, List<NodeProto>> consumers;
@@ -250,6 +256,35 @@ public final class TfliteConverter {
                     return "cubic interpolation";
                 }
             }
+            case "Slice" -> {
+                if (n.getInputList().stream().skip(1).anyMatch(i -> !i.isEmpty() && !constants.contains(i))) {
+                    return "starts, ends, axes or steps computed at run time";
+                }
+            }
+            case "Cast" -> {
+                if (Nodes.intAttr(n, "to", 0) != TensorProto.DataType.FLOAT_VALUE) {
+                    return "cast to " + DType.fromOnnx((int) Nodes.intAttr(n, "to", 0)).label() + " of a value computed at run time";
+                }
+                NodeProto p = producer(n.getInput(0));
+                boolean floatInput = model.inputs().stream().anyMatch(s -> s.name().equals(n.getInput(0)) && s.dtype() == DType.FLOAT);
+                if (!floatInput && (p == null || !p.getOpType().equals("Equal"))) {
+                    return "a cast to float of a value other than a float or an Equal's result";
+                }
+            }
+            case "Pow" -> {
+                if (!constants.contains(n.getInput(1))) {
+                    return "exponent computed at run time";
+                }
+                float[] e = staticFloats(n.getInput(1));
+                if (e != null && (e.length != 1 || !(e[0] == 1f || e[0] == 2f || e[0] == 0.5f))) {
+                    return "exponent other than 1, 2 and 0.5";
+                }
+            }
+            case "ReduceMean" -> {
+                if (n.getInputCount() > 1 && !n.getInput(1).isEmpty() && !constants.contains(n.getInput(1))) {
+                    return "axes computed at run time";
+                }
+            }
             case "QuantizeLinear" -> {
                 List<NodeProto> cs = consumers.getOrDefault(n.getOutput(0), List.of());
                 if (cs.isEmpty() || cs.stream().anyMatch(c -> !c.getOpType().equals("DequantizeLinear")) || graphOutputs.contains(n.getOutput(0))) {
@@ -267,6 +302,22 @@ public final class TfliteConverter {
         return null;
     }
 
+    /** A constant's values without running the model: an initializer or a Constant node's value; null otherwise. */
+    private float[] staticFloats(String name) {
+        TensorProto t = model.initializers().get(name);
+        NodeProto p = t == null ? producer(name) : null;
+        if (p != null && p.getOpType().equals("Constant")) {
+            t = p.getAttributeList().stream().filter(a -> a.getName().equals("value") && a.hasT()).map(AttributeProto::getT).findFirst().orElse(null);
+        }
+        if (t == null) {
+            return null;
+        }
+        if (Tensors.dtype(t).isFloatingPoint()) {
+            return Tensors.toFloats(t);
+        }
+        return null;
+    }
+
     private NodeProto producer(String value) {
         for (NodeProto n : model.graph().getNodeList()) {
             if (n.getOutputList().contains(value)) {
@@ -278,8 +329,17 @@ public final class TfliteConverter {
 
     // ---------------------------------------------------------------- conversion
 
-    private Result run(Progress progress) {
-        findConstants();
+    /**
+     * Refuses, in milliseconds and before any calibration, a model TFLite export cannot take: the same sentence the
+     * conversion would end with (every node the converter does not take, by name and type; a non-float input).
+     */
+    public static void check(ModelSnapshot model) {
+        TfliteConverter c = new TfliteConverter(model, Options.of(TflitePrecision.FP32));
+        c.findConstants();
+        c.refuseUnsupported();
+    }
+
+    private void refuseUnsupported() {
         List<String> bad = unsupported();
         if (!bad.isEmpty()) {
             int shown = Math.min(bad.size(), 25);
@@ -303,6 +363,11 @@ public final class TfliteConverter {
                         + s.name() + "' is " + s.dtype().label() + "; export it as ONNX or ORT format for this device instead.");
             }
         }
+    }
+
+    private Result run(Progress progress) {
+        findConstants();
+        refuseUnsupported();
         progress.update(0.05, "Measuring shapes");
         runProbe();
         if (int8) {
@@ -338,6 +403,7 @@ public final class TfliteConverter {
         try (OrtRunner r = OrtRunner.inMemory(ShapeProbe.exposing(model, all), new RunnerOptions(1, RunnerOptions.OptLevel.NONE))) {
             r.run(in).forEach((k, v) -> {
                 shapes.put(k, v.shape());
+                dtypes.put(k, v.dtype());
                 if (constants.contains(k)) {
                     probe.put(k, v);
                 }
@@ -353,7 +419,8 @@ public final class TfliteConverter {
         model.inputs().forEach(s -> acts.add(s.name()));
         for (NodeProto n : model.graph().getNodeList()) {
             if (!folded(n)) {
-                n.getOutputList().stream().filter(o -> !o.isEmpty()).forEach(acts::add);
+                // float values only: a comparison's bool output has no range
+                n.getOutputList().stream().filter(o -> !o.isEmpty() && dtypes.getOrDefault(o, DType.FLOAT).isFloatingPoint()).forEach(acts::add);
             }
         }
         ranges.putAll(ActivationRanges.collect(model, acts, opts.calibration(), ActivationRanges.Method.MINMAX, 99.99, progress));
@@ -775,7 +842,7 @@ public final class TfliteConverter {
         List<Integer> ins = new ArrayList<>();
         for (TensorSpec s : model.inputs()) {
             long[] shape = shapeOf(s.name());
-            int[] perm = shape.length == 4 ? Layouts.NCHW_TO_NHWC.clone() : identity(shape.length);
+            int[] perm = sourcePerm(s.name(), shape.length);
             int[] ts = tfShape(shape, perm);
             int t;
             if (int8 && !opts.int8Io()) {
@@ -789,10 +856,24 @@ public final class TfliteConverter {
             }
             define(s.name(), perm, t);
             if (shape.length == 4) {
-                notes.add("input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + " (the ONNX model takes NCHW " + Arrays.toString(shape) + ")");
+                notes.add(Layouts.isIdentity(perm)
+                        ? "input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + ", as the ONNX model takes it (its Transpose to NCHW costs no operator)"
+                        : "input '" + s.name() + "' is NHWC " + Arrays.toString(ts) + " (the ONNX model takes NCHW " + Arrays.toString(shape) + ")");
             }
         }
         w.setInputs(ins.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * How a source input is laid out in the TFLite file (TFLite axis i holds ONNX axis perm[i]): a 4-D NCHW image
+     * becomes NHWC; an input the model already takes NHWC ({@link Layouts#inputLayout}) keeps its order, so the
+     * artifact takes the same tensor as the ONNX model and the model's own Transpose to NCHW only relabels axes.
+     */
+    private int[] sourcePerm(String input, int rank) {
+        if (rank == 4 && !Layouts.NHWC.equals(Layouts.inputLayout(model, input))) {
+            return Layouts.NCHW_TO_NHWC.clone();
+        }
+        return identity(rank);
     }
 
     private void addOutputs() {
@@ -829,9 +910,13 @@ public final class TfliteConverter {
         for (int i = 0; i < idx.length; i++) {
             TfliteModelWriter.TensorDef t = w.tensor(idx[i]);
             long[] src = shapeOf(specs.get(i).name());
-            int[] perm = inputs && src.length == 4 ? Layouts.NCHW_TO_NHWC.clone() : null;
+            int[] perm = inputs ? sourcePerm(specs.get(i).name(), src.length) : null;
+            if (perm != null && Layouts.isIdentity(perm)) {
+                perm = null;
+            }
             Quant q = t.quant();
-            out.add(new Io(t.name(), TfliteSchema.typeName(t.type()), t.shape(), src, perm, perm != null ? "NHWC" : "as in the ONNX model",
+            // a 4-D input is NHWC in the file (permuted from NCHW data, or as the source takes it); other tensors keep the source's order
+            out.add(new Io(t.name(), TfliteSchema.typeName(t.type()), t.shape(), src, perm, inputs && src.length == 4 ? Layouts.NHWC : null,
                     q == null ? null : q.scale()[0], q == null ? null : q.zeroPoint()[0]));
         }
         return out;
@@ -863,6 +948,13 @@ public final class TfliteConverter {
             case "Pad" -> pad(n);
             case "Softmax" -> softmax(n);
             case "Resize" -> resize(n);
+            case "Slice" -> slice(n);
+            case "Equal" -> equal(n);
+            case "Cast" -> cast(n);
+            case "HardSigmoid" -> hardSigmoid(n);
+            case "ReduceMean" -> reduceMean(n);
+            case "Pow" -> pow(n);
+            case "Sqrt" -> floatOnly(n, Op.SQRT, materialized(val(n.getInput(0))));
             case "QuantizeLinear" -> {
                 // its DequantizeLinear consumers stand for its input
             }
@@ -1817,6 +1909,216 @@ public final class TfliteConverter {
             op(Op.RESIZE_NEAREST_NEIGHBOR, new int[] {in, size}, new int[] {out}, TfliteOptions.resizeNearest(align, half));
         }
         define(outName, Layouts.NCHW_TO_NHWC.clone(), out);
+    }
+
+    /** ONNX Slice (attributes before opset 10, constant inputs from 10 on) as SLICE, or STRIDED_SLICE for steps other than 1. */
+    private void slice(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        int r = x.rank();
+        long[] starts;
+        long[] ends;
+        long[] axes;
+        long[] steps = null;
+        if (model.opset() < 10) {
+            starts = longsAttr(n, "starts", null);
+            ends = longsAttr(n, "ends", null);
+            axes = longsAttr(n, "axes", null);
+        } else {
+            starts = constLongs(n.getInput(1));
+            ends = constLongs(n.getInput(2));
+            axes = n.getInputCount() > 3 && !n.getInput(3).isEmpty() ? constLongs(n.getInput(3)) : null;
+            steps = n.getInputCount() > 4 && !n.getInput(4).isEmpty() ? constLongs(n.getInput(4)) : null;
+        }
+        int[] begin = new int[r];
+        int[] end = new int[r];
+        int[] stride = new int[r];
+        for (int a = 0; a < r; a++) {
+            end[a] = (int) x.shape[a];
+            stride[a] = 1;
+        }
+        boolean strided = false;
+        for (int i = 0; i < starts.length; i++) {
+            int a = (int) (axes == null ? i : axes[i] < 0 ? axes[i] + r : axes[i]);
+            long dim = x.shape[a];
+            long st = steps == null ? 1 : steps[i];
+            if (st <= 0) {
+                throw unsupported(n, "steps below 1 (reversing)");
+            }
+            long b = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            begin[a] = (int) Math.max(0, Math.min(dim, b));
+            end[a] = (int) Math.max(begin[a], Math.min(dim, e));
+            stride[a] = (int) st;
+            strided |= st != 1;
+        }
+        String outName = n.getOutput(0);
+        int[] perm = x.perm;
+        int[] tb = new int[r];
+        int[] te = new int[r];
+        int[] ts = new int[r];
+        int[] size = new int[r];
+        for (int k = 0; k < r; k++) {
+            tb[k] = begin[perm[k]];
+            te[k] = end[perm[k]];
+            ts[k] = stride[perm[k]];
+            size[k] = te[k] - tb[k];
+        }
+        int out = actLike(outName, tfShape(shapeOf(outName), perm), x.tensor);
+        int bt = int32Const(outName + "_begin", tb, new int[] {r});
+        if (strided) {
+            op(Op.STRIDED_SLICE, new int[] {x.tensor, bt, int32Const(outName + "_end", te, new int[] {r}), int32Const(outName + "_strides", ts, new int[] {r})},
+                    new int[] {out}, TfliteOptions.stridedSlice());
+        } else {
+            op(Op.SLICE, new int[] {x.tensor, bt, int32Const(outName + "_size", size, new int[] {r})}, new int[] {out}, TfliteOptions.slice());
+        }
+        define(outName, perm, out);
+    }
+
+    /** Equal of two float values: EQUAL, whose output is a bool tensor (a Cast back to float is the usual consumer). */
+    private void equal(NodeProto n) {
+        Val a = val(n.getInput(0));
+        Val b = val(n.getInput(1));
+        String outName = n.getOutput(0);
+        long[] os = shapeOf(outName);
+        int[] perm = identity(os.length);
+        for (Val v : List.of(a, b)) {
+            if (!v.isConst() && v.rank() == os.length && v.featurePerm == null) {
+                perm = v.perm;
+                break;
+            }
+        }
+        Val first = a.isConst() ? b : a;
+        Val second = a.isConst() ? a : b;
+        int t1 = operand(first, perm, null);
+        int t2 = operand(second, perm, int8 ? w.tensor(t1).quant() : null);
+        int out = w.addTensor(outName, tfShape(os, perm), TfliteSchema.BOOL, null, null);
+        op(Op.EQUAL, a.isConst() ? new int[] {t2, t1} : new int[] {t1, t2}, new int[] {out}, TfliteOptions.equal());
+        define(outName, perm, out);
+    }
+
+    /** Cast to float: nothing for a float value, CAST for a bool one (then QUANTIZE in full-integer models). */
+    private void cast(NodeProto n) {
+        Val x = val(n.getInput(0));
+        String outName = n.getOutput(0);
+        DType from = dtypes.getOrDefault(n.getInput(0), DType.FLOAT);
+        if (from == DType.FLOAT) {
+            vals.put(outName, alias(x, outName));
+            return;
+        }
+        if (from != DType.BOOL) {
+            throw unsupported(n, "a cast from " + from.label() + " computed at run time");
+        }
+        int[] shape = w.tensor(x.tensor).shape();
+        int f = w.addTensor(int8 ? outName + "_float" : outName, shape, TfliteSchema.FLOAT32, null, null);
+        op(Op.CAST, new int[] {x.tensor}, new int[] {f}, TfliteOptions.cast(TfliteSchema.BOOL, TfliteSchema.FLOAT32));
+        int out = f;
+        if (int8) {
+            out = act(outName, shape, outQuant(outName));
+            op(Op.QUANTIZE, new int[] {f}, new int[] {out}, TfliteOptions.quantize());
+        }
+        define(outName, x.perm, out);
+    }
+
+    /** HardSigmoid max(0, min(1, alpha x + beta)) as MUL by 6 alpha, ADD of 6 beta with a fused RELU6, MUL by 1/6. */
+    private void hardSigmoid(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        float alpha = Nodes.floatAttr(n, "alpha", 0.2f);
+        float beta = Nodes.floatAttr(n, "beta", 0.5f);
+        String outName = n.getOutput(0);
+        int[] shape = w.tensor(x.tensor).shape();
+        float k = 6 * alpha;
+        Quant scaledQ = null;
+        if (int8) {
+            float[] r = ranges.get(x.name);
+            scaledQ = rangeQuant(Math.min(r[0] * k, r[1] * k), Math.max(r[0] * k, r[1] * k));
+        }
+        int scaled = act(outName + "_x6", shape, scaledQ);
+        op(Op.MUL, new int[] {x.tensor, floatConst(outName + "_6alpha", new float[] {k}, new int[0], null)}, new int[] {scaled},
+                TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+        int six = act(outName + "_relu6", shape, int8 ? rangeQuant(0, 6) : null);
+        op(Op.ADD, new int[] {scaled, floatConst(outName + "_6beta", new float[] {6 * beta}, new int[0], null)}, new int[] {six},
+                TfliteOptions.arithmetic(Op.ADD, TfliteSchema.ACT_RELU6));
+        int out = act(outName, shape, int8 ? rangeQuant(0, 1) : null);
+        op(Op.MUL, new int[] {six, floatConst(outName + "_sixth", new float[] {1f / 6}, new int[0], null)}, new int[] {out},
+                TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+        define(outName, x.perm, out);
+    }
+
+    /** ReduceMean as MEAN over the same axes in the tensor's TFLite order. */
+    private void reduceMean(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        int r = x.rank();
+        long[] axes = axesOf(n, r);
+        Set<Integer> red = new HashSet<>();
+        if (axes == null || axes.length == 0) {
+            for (int a = 0; a < r; a++) {
+                red.add(a);
+            }
+        } else {
+            for (long a : axes) {
+                red.add((int) a);
+            }
+        }
+        boolean keep = Nodes.intAttr(n, "keepdims", 1) == 1;
+        List<Integer> tfAxes = new ArrayList<>();
+        List<Integer> kept = new ArrayList<>();
+        for (int k = 0; k < r; k++) {
+            if (red.contains(x.perm[k])) {
+                tfAxes.add(k);
+            } else {
+                kept.add(x.perm[k]);
+            }
+        }
+        int[] outPerm;
+        if (keep) {
+            outPerm = x.perm.clone();
+        } else {
+            outPerm = new int[kept.size()];
+            for (int i = 0; i < kept.size(); i++) {
+                int a = kept.get(i);
+                outPerm[i] = a - (int) red.stream().filter(q -> q < a).count();
+            }
+        }
+        String outName = n.getOutput(0);
+        int out = act(outName, tfShape(shapeOf(outName), outPerm), outQuant(outName));
+        int[] ax = tfAxes.stream().mapToInt(Integer::intValue).toArray();
+        op(Op.MEAN, new int[] {x.tensor, int32Const(outName + "_axes", ax, new int[] {ax.length})}, new int[] {out}, TfliteOptions.reducer(keep));
+        define(outName, outPerm, out);
+    }
+
+    /** Pow by a constant exponent: 1 is nothing, 2 a MUL of the value with itself, 0.5 SQRT. */
+    private void pow(NodeProto n) {
+        Val x = materialized(val(n.getInput(0)));
+        float[] e = constFloats(n.getInput(1));
+        String outName = n.getOutput(0);
+        if (e.length != 1 || !(e[0] == 1f || e[0] == 2f || e[0] == 0.5f)) {
+            throw unsupported(n, "exponent " + (e.length == 1 ? e[0] : "of " + e.length + " values") + " (1, 2 and 0.5 are converted)");
+        }
+        if (e[0] == 1f) {
+            vals.put(outName, alias(x, outName));
+        } else if (e[0] == 0.5f) {
+            floatOnly(n, Op.SQRT, x);
+        } else {
+            int out = act(outName, w.tensor(x.tensor).shape(), outQuant(outName));
+            op(Op.MUL, new int[] {x.tensor, x.tensor}, new int[] {out}, TfliteOptions.arithmetic(Op.MUL, TfliteSchema.ACT_NONE));
+            define(outName, x.perm, out);
+        }
+    }
+
+    /** A one-input operator TFLite runs in float only: between DEQUANTIZE and QUANTIZE in full-integer models. */
+    private void floatOnly(NodeProto n, Op op, Val x) {
+        String outName = n.getOutput(0);
+        int[] shape = w.tensor(x.tensor).shape();
+        int in = int8 ? dequantized(x.tensor) : x.tensor;
+        int f = w.addTensor(int8 ? outName + "_float" : outName, shape, TfliteSchema.FLOAT32, null, null);
+        op(op, new int[] {in}, new int[] {f}, null);
+        int out = f;
+        if (int8) {
+            out = act(outName, shape, outQuant(outName));
+            op(Op.QUANTIZE, new int[] {f}, new int[] {out}, TfliteOptions.quantize());
+            notes.add("'" + n.getName() + "' (" + n.getOpType() + ") runs in float32 between DEQUANTIZE and QUANTIZE");
+        }
+        define(outName, x.perm, out);
     }
 
     static String describeOps(List<Op> ops) {

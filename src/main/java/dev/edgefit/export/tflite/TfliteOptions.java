@@ -209,4 +209,29 @@ final class TfliteOptions {
     static Options hardSwish() {
         return empty(TfliteSchema.OPT_HARD_SWISH);
     }
+
+    static Options slice() {
+        return empty(TfliteSchema.OPT_SLICE);
+    }
+
+    /** StridedSliceOptions: no masks (begin, end and strides are given for every axis). */
+    static Options stridedSlice() {
+        return of(TfliteSchema.OPT_STRIDED_SLICE, b -> {
+            b.startTable(6);
+            return b.endTable();
+        });
+    }
+
+    static Options equal() {
+        return empty(TfliteSchema.OPT_EQUAL);
+    }
+
+    static Options cast(byte in, byte out) {
+        return of(TfliteSchema.OPT_CAST, b -> {
+            b.startTable(2);
+            b.addByte(0, in, 0);
+            b.addByte(1, out, 0);
+            return b.endTable();
+        });
+    }
 }
