@@ -341,7 +341,7 @@ public final class InputGenerator {
 
     private static boolean isState(TensorSpec s) {
         String n = s.name().toLowerCase(Locale.ROOT);
-        return STATE_NAMES.contains(n) || n.endsWith("_state") || n.endsWith("_states") || n.startsWith("state_") || n.startsWith("hidden");
+        return STATE_NAMES.contains(n) || n.endsWith("_state") || n.startsWith("state_");
     }
 
     private static boolean isSampleRate(TensorSpec s) {
