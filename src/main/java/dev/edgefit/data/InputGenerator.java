@@ -123,6 +123,34 @@ public final class InputGenerator {
         return out;
     }
 
+    /** In a few words, what {@link #generate} puts in an input (the user's fixed value, or what is generated). */
+    public String describe(TensorSpec s) {
+        InputOverrides.Value v = fixed.values().get(s.name());
+        if (v != null) {
+            return v.isScalar() ? "fixed: " + v.text() : "fixed: " + v.text() + " (array)";
+        }
+        String name = s.name().toLowerCase(Locale.ROOT);
+        DType t = s.dtype();
+        if (isState(s)) {
+            return "zeros (recurrent state)";
+        }
+        if (t.isFloatingPoint()) {
+            return isAudio(s) ? "audio-like noise, N(0, 1/9) clipped" : "N(0, 1) clipped to ±3";
+        }
+        return switch (t) {
+            case INT64, INT32 -> isSampleRate(s) ? sampleRate + " (sample rate)"
+                    : name.contains("mask") ? "ones (mask)"
+                    : name.contains("token_type") || name.contains("segment") ? "zeros (token types)"
+                    : name.contains("position") ? "0, 1, 2, ... (positions)"
+                    : s.shape().length == 0 && !vocab.containsKey(s.name()) ? Long.toString(DEFAULT_SCALAR_INT)
+                    : "uniform in [0, " + vocab.getOrDefault(s.name(), 2L) + ")";
+            case UINT8 -> "uniform in 0..255";
+            case INT8 -> "uniform in -128..127";
+            case BOOL -> "true";
+            default -> "not generated: give a value";
+        };
+    }
+
     private Tensor generated(TensorSpec s, long[] shape, Random rnd) {
         int n = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
         String name = s.name().toLowerCase(Locale.ROOT);

@@ -85,6 +85,8 @@ final class DeviceComparisonView extends VBox {
     private final AtomicLong oneGeneration = new AtomicLong();
     /** Workloads of the snapshots seen, by precision (null key: as it is); touched on the worker thread only. */
     private final Map<dev.edgefit.model.ModelSnapshot, Map<String, Workload>> workloads = new java.util.WeakHashMap<>();
+    /** The shapes and values the open experiment feeds its model (the Inputs tab): workloads are measured with them. */
+    private volatile dev.edgefit.data.InputOverrides inputs = dev.edgefit.data.InputOverrides.NONE;
     private List<DeviceProfile> devices = List.of();
     private Calibration calibration;
     private Step current;
@@ -253,10 +255,14 @@ final class DeviceComparisonView extends VBox {
         });
     }
 
+    void setInputs(dev.edgefit.data.InputOverrides i) {
+        inputs = i == null ? dev.edgefit.data.InputOverrides.NONE : i;
+    }
+
     private List<Estimate> estimates(Step s, List<DeviceProfile> ds, String prec) {
         Map<String, Workload> byPrecision = workloads.computeIfAbsent(s.snapshot(), k -> new java.util.HashMap<>());
-        Workload natural = byPrecision.computeIfAbsent("as-is", k -> Workload.of(s.snapshot(), null));
-        Workload converted = prec == null ? null : byPrecision.computeIfAbsent(prec, k -> Workload.of(s.snapshot(), k));
+        Workload natural = byPrecision.computeIfAbsent("as-is", k -> Workload.of(s.snapshot(), inputs, null));
+        Workload converted = prec == null ? null : byPrecision.computeIfAbsent(prec, k -> Workload.of(s.snapshot(), inputs, k));
         Double hostMs = s.metrics() == null || s.metrics().latencyMs() == null ? null : s.metrics().latencyMs().p50();
         long bytes = s.metrics() == null ? 0 : s.metrics().fileBytes();
         return DeviceEstimates.estimate(natural, converted, bytes, ds, null, prec, null, calibration, () -> hostMs,

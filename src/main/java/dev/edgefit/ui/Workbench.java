@@ -8,6 +8,7 @@ import dev.edgefit.compress.TechniqueRegistry;
 import dev.edgefit.data.Dataset;
 import dev.edgefit.data.Datasets;
 import dev.edgefit.data.InputGenerator;
+import dev.edgefit.data.InputOverrides;
 import dev.edgefit.data.Preprocessing;
 import dev.edgefit.device.Constraints;
 import dev.edgefit.device.Calibration;
@@ -148,6 +149,9 @@ public final class Workbench {
     final SensitivityView sensitivity = new SensitivityView();
     final DeviceComparisonView comparison = new DeviceComparisonView();
     final WeightsView weights = new WeightsView();
+    final InputsView inputsView = new InputsView();
+    /** What the user fixed about the open model's generated inputs (the Inputs tab); kept when only the data changes. */
+    private InputOverrides inputs = InputOverrides.NONE;
     private final Menu recentMenu = new Menu("Recent files");
     private final MenuItem openDataItem = new MenuItem("Open data…");
     private final MenuItem exportItem = new MenuItem("Export…");
@@ -423,8 +427,13 @@ public final class Workbench {
         stepsBox.setPadding(new Insets(6));
 
         TabPane tabs = new TabPane(new Tab("Steps", stepsBox), new Tab("Model", model), new Tab("Sensitivity", sensitivity),
-                new Tab("Weights", weights), new Tab("Devices", comparison));
+                new Tab("Weights", weights), new Tab("Devices", comparison), new Tab("Inputs", inputsView));
         tabs.setId("center-tabs");
+        inputsView.setOnApply(o -> {
+            if (modelFile != null) {
+                open(modelFile, dataPath, o);
+            }
+        });
         tabs.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> weights.setActive(b != null && b.getContent() == weights));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         SplitPane split = new SplitPane(charts.node(), tabs);
@@ -510,6 +519,12 @@ public final class Workbench {
 
     /** Opens a model (with a dataset; for the bundled sample, its data) in the background, then measures it as step 0. */
     public void open(Path modelPath, Path data) {
+        boolean sameModel = modelFile != null && modelFile.equals(modelPath);
+        open(modelPath, data, sameModel ? inputs : InputOverrides.NONE);
+    }
+
+    /** Opens a model with these fixed input shapes and values (the Inputs tab), measuring it again as step 0. */
+    public void open(Path modelPath, Path data, InputOverrides fixedInputs) {
         if (running != null) {
             running.cancel();
         }
@@ -529,10 +544,10 @@ public final class Workbench {
                     ds = Datasets.open(dataToUse, pp == null ? Preprocessing.DEFAULT : Preprocessing.fromJson(pp));
                 }
                 Path work = Files.createTempDirectory("edgefit-work");
-                Experiment ex = new Experiment(modelPath, ds, EvalConfig.defaults().withRuns(5, 50), work);
+                Experiment ex = new Experiment(modelPath, ds, EvalConfig.defaults().withRuns(5, 50).withInputs(fixedInputs), work);
                 Dataset dataset = ds;
                 Platform.runLater(() -> opened(ex, modelPath, bytes, snap, dataset, dataToUse));
-                ModelStats stats = computeStats(snap);
+                ModelStats stats = computeStats(snap, fixedInputs);
                 Platform.runLater(() -> {
                     if (ex == experiment) {
                         model.showStats(modelPath, bytes, snap, dataset, stats);
@@ -572,9 +587,9 @@ public final class Workbench {
     }
 
     /** Statistics with shapes from one run of the graph; without shapes (the run failed) MACs stay unknown. */
-    static ModelStats computeStats(ModelSnapshot snap) {
+    static ModelStats computeStats(ModelSnapshot snap, InputOverrides fixedInputs) {
         try {
-            return ModelStats.compute(snap, ShapeProbe.probe(snap, new InputGenerator(snap, Map.of()).generate(0)));
+            return ModelStats.compute(snap, ShapeProbe.probe(snap, new InputGenerator(snap, fixedInputs).generate(0)));
         } catch (RuntimeException e) {
             return ModelStats.compute(snap, Map.of());
         }
@@ -600,6 +615,9 @@ public final class Workbench {
         charts.reset(ds != null && ds.labelled());
         model.showFile(modelPath, bytes, snap, ds);
         weights.setModel(ex.source());
+        inputs = ex.inputs();
+        inputsView.setModel(snap, inputs, ds != null);
+        comparison.setInputs(inputs);
         remember(modelPath);
         startTask(ex.measureOriginal(), "Measuring the original model");
     }
@@ -878,7 +896,8 @@ public final class Workbench {
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
-                        formats, ex.data(), 64, null, overwrite, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES),
+                        formats, ex.data(), 64, null, overwrite, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES,
+                        ex.inputs()),
                         new Progress() {
                             private String last;
 
@@ -910,7 +929,7 @@ public final class Workbench {
                                 return false;
                             }
                         });
-                DeploymentReport rep = ReportBuilder.from(ex, computeStats(ex.source()), d, c, r, HostInfo.detect());
+                DeploymentReport rep = ReportBuilder.from(ex, computeStats(ex.source(), ex.inputs()), d, c, r, HostInfo.detect());
                 ReportWriter.writeJson(rep, dir.resolve("report.json"));
                 Path html = dir.resolve("report.html");
                 ReportWriter.writeHtml(rep, html);
