@@ -191,6 +191,7 @@ class GraphNormalizerTest {
                 assertTrue(out.opset() >= 13);
                 assertTrue(out.graph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("QuantizeLinear")));
             }
+            assertNotEquals(m.proto(), out.proto(), id + " changes the model");
             if (id.equals("fuse")) {
                 assertEquals(0, out.graph().getNodeList().stream().filter(n -> n.getOpType().equals("BatchNormalization")).count(),
                         "every Conv->BatchNormalization pair is folded");
