@@ -42,6 +42,9 @@ import java.util.Set;
  *       operator directly compute in fp16; the rest in fp32.</li>
  *   <li>Activations are 1 byte per element in a statically quantized graph (one with QuantizeLinear on
  *       activations), 2 in a float16 graph, 4 otherwise.</li>
+ *   <li>LSTM/GRU/RNN and If/Loop/Scan have the MACs {@link dev.edgefit.model.ModelStats} gives them (an If: the
+ *       branch measured as the one that ran); an If, Loop or Scan reads as weights the float initializers its
+ *       subgraphs read.</li>
  *   <li>Work of an operator without MACs (Add, Relu, pools) is counted as one operation per output element
  *       (per window element for pools), so that its compute time is not zero on a device without a memory
  *       bandwidth figure.</li>
@@ -89,6 +92,8 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
 
     private static final Set<String> MAC_OPS = Set.of("Conv", "ConvInteger", "QLinearConv", "FusedConv", "ConvTranspose", "MatMul",
             "MatMulInteger", "QLinearMatMul", "FusedMatMul", "MatMulIntegerToFloat", "DynamicQuantizeMatMul", "MatMulNBits", "Gemm");
+    /** Operators with MACs counted by ModelStats that hold weights of their own or in subgraphs (If: the branch that ran). */
+    private static final Set<String> RECURRENT_OR_SUBGRAPH = Set.of("LSTM", "GRU", "RNN", "If", "Loop", "Scan");
     private static final Set<String> INT8_OPS = Set.of("ConvInteger", "QLinearConv", "MatMulInteger", "QLinearMatMul",
             "MatMulIntegerToFloat", "DynamicQuantizeMatMul");
     private static final Set<String> QDQ = Set.of("QuantizeLinear", "DequantizeLinear");
@@ -162,7 +167,7 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
         for (int idx = 0; idx < executed.size(); idx++) {
             NodeProto n = executed.get(idx);
             String op = n.getOpType();
-            boolean mac = MAC_OPS.contains(op);
+            boolean mac = MAC_OPS.contains(op) || RECURRENT_OR_SUBGRAPH.contains(op);
             long wb = 0;
             long wElems = 0;
             DType weightType = null;
@@ -189,6 +194,12 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
                     NodeProto p = producer.get(i);
                     actViaDq |= p != null && p.getOpType().equals("DequantizeLinear");
                     in += elements(shapes.get(resolve(alias, i))) * actWidth;
+                }
+            }
+            for (TensorProto t : subgraphWeights(n, inits)) {
+                if (weightsCounted.add(t.getName())) {
+                    wb += Tensors.storedBytes(t);
+                    wElems += Tensors.elementCount(t);
                 }
             }
             long out = 0;
@@ -223,6 +234,28 @@ public record Workload(List<Op> ops, long peakActivationBytes, long weightBytes)
         }
         long peak = peakLive(model, executed, constant, alias, shapes, actWidth);
         return new Workload(ops, peak, totalWeights);
+    }
+
+    /** The initializers that the node's subgraphs (If branches, Loop/Scan bodies, at any depth) read, theirs and outer ones. */
+    private static List<TensorProto> subgraphWeights(NodeProto n, Map<String, TensorProto> scope) {
+        List<TensorProto> out = new ArrayList<>();
+        for (ai.onnx.proto.OnnxMl.AttributeProto a : n.getAttributeList()) {
+            if (!a.hasG()) {
+                continue;
+            }
+            Map<String, TensorProto> inner = new HashMap<>(scope);
+            a.getG().getInitializerList().forEach(t -> inner.put(t.getName(), t));
+            for (NodeProto sub : a.getG().getNodeList()) {
+                for (String i : sub.getInputList()) {
+                    TensorProto t = inner.get(i);
+                    if (t != null && Tensors.dtype(t).isFloatingPoint() && Tensors.elementCount(t) > 1) {
+                        out.add(t);
+                    }
+                }
+                out.addAll(subgraphWeights(sub, inner));
+            }
+        }
+        return out;
     }
 
     /** Element operations of an operator without MACs: one per output element, times the window for pools. */

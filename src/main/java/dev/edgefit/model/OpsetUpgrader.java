@@ -304,7 +304,7 @@ public final class OpsetUpgrader {
                     s.nodes.add(n);
                 }
             }
-            case "Resize" -> s.nodes.add(crosses(11) ? resize10(n, s, n.getInputCount() > 1 ? n.getInput(1) : "") : n);
+            case "Resize" -> s.nodes.add(crosses(11) ? resize10(n, s, n.getInputCount() > 1 ? n.getInput(1) : "", false) : n);
             case "Clip" -> {
                 if (crosses(11)) {
                     NodeProto.Builder b = without(n, "min", "max");
@@ -433,11 +433,14 @@ public final class OpsetUpgrader {
                 .addAttribute(AttributeProto.newBuilder().setName("mode").setType(AttributeProto.AttributeType.STRING)
                         .setS(com.google.protobuf.ByteString.copyFromUtf8(mode.equals("bilinear") ? "linear" : mode)));
         NodeProto resize10 = b.build();
-        s.nodes.add(target >= 11 ? resize10(resize10, s, scales) : resize10);
+        s.nodes.add(target >= 11 ? resize10(resize10, s, scales, true) : resize10);
     }
 
-    /** Resize-10 (X, scales) as Resize-11: empty roi, asymmetric coordinates, and opset 10's nearest rounding. */
-    private NodeProto resize10(NodeProto n, Scope s, String scales) {
+    /**
+     * Resize-10 (X, scales) as Resize-11: empty roi, asymmetric coordinates, and opset 10's nearest rounding.
+     * {@code enlarging}: the node was an Upsample, whose scales are at least 1 by definition.
+     */
+    private NodeProto resize10(NodeProto n, Scope s, String scales, boolean enlarging) {
         String mode = strAttr(n, "mode", "nearest");
         NodeProto.Builder b = n.toBuilder().clearInput().addInput(n.getInput(0))
                 .addInput(s.init(n.getName() + "_roi", Tensors.floats(n.getName() + "_roi", new long[] {0}, new float[0])))
@@ -446,8 +449,8 @@ public final class OpsetUpgrader {
         if (mode.equals("nearest")) {
             TensorProto t = constant(scales, s);
             float[] f = t == null ? null : Tensors.toFloats(t);
-            boolean up = f != null && allAtLeast(f, 1f);
-            boolean down = f != null && allAtMost(f, 1f);
+            boolean up = enlarging || (f != null && allAtLeast(f, 1f));
+            boolean down = !enlarging && f != null && allAtMost(f, 1f);
             if (!up && !down) {
                 throw refuse(n, "opset 10 rounds nearest positions down when enlarging and up when shrinking, and its scales"
                         + (f == null ? " are computed at run time" : " do both"));

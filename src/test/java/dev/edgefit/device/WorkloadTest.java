@@ -70,6 +70,24 @@ class WorkloadTest {
     }
 
     @Test
+    void sileroVadIfBranchCountsItsMacsAndWeights() {
+        ModelSnapshot vad = OnnxModels.load(dev.edgefit.ModelCorpus.VAD_LEGACY.path());
+        java.util.Map<String, dev.edgefit.runtime.Tensor> in = new java.util.HashMap<>();
+        float[] audio = new float[512];
+        java.util.Arrays.fill(audio, 0.01f);
+        in.put("input", dev.edgefit.runtime.Tensor.of(audio, 1, 512));
+        in.put("sr", dev.edgefit.runtime.Tensor.of(new long[] {16000}));
+        in.put("h", dev.edgefit.runtime.Tensor.of(new float[128], 2, 1, 64));
+        in.put("c", dev.edgefit.runtime.Tensor.of(new float[128], 2, 1, 64));
+        var shapes = dev.edgefit.runtime.ShapeProbe.probe(vad, in);
+        Workload w = Workload.of(vad, shapes, null);
+        Workload.Op ifOp = w.ops().stream().filter(o -> o.opType().equals("If")).findFirst().orElseThrow();
+        assertEquals(dev.edgefit.model.ModelStats.compute(vad, shapes).macs().longValue(), ifOp.macs(), "the branch that ran");
+        assertTrue(ifOp.hasMacs());
+        assertTrue(ifOp.weightBytes() > 1_700_000, "both branches' float weights are stored and loaded: " + ifOp.weightBytes());
+    }
+
+    @Test
     void shapeArithmeticIsFoldedForTheMeasuredShape() {
         // y = Reshape(Relu(x), Concat(Gather(Shape(x), 0), [-1])): only Relu and Reshape run
         GraphProto.Builder g = GraphProto.newBuilder().setName("shape");

@@ -169,6 +169,16 @@ class GraphNormalizerTest {
         assertSame(p.getGraph().getNode(2), n.getGraph().getNode(1), "untouched nodes are shared");
         ModelProto none = GraphNormalizer.normalize(n.toBuilder().setGraph(n.getGraph()).build());
         assertEquals(n, none);
+
+        // IR version 3 wants every initializer declared as a graph input too
+        ModelProto ir3 = GraphNormalizer.normalize(p.toBuilder().setIrVersion(3)
+                .setOpsetImport(0, OperatorSetIdProto.newBuilder().setVersion(8)).build());
+        assertTrue(ir3.getGraph().getInputList().stream().anyMatch(v -> v.getName().equals("k")));
+        ModelSnapshot s3 = new ModelSnapshot(ir3, null, "ir3");
+        assertEquals(List.of("x"), s3.inputs().stream().map(TensorSpec::name).toList(), "the declared initializer is no user input");
+        try (OrtRunner r = OrtRunner.inMemory(s3, RunnerOptions.DEFAULT)) {
+            assertArrayEquals(new float[] {2, 6}, r.run(Map.of("x", Tensor.of(new float[] {1, 2}, 2))).get("y").floats());
+        }
     }
 
     @Test
@@ -191,6 +201,7 @@ class GraphNormalizerTest {
                 assertTrue(out.opset() >= 13);
                 assertTrue(out.graph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("QuantizeLinear")));
             }
+            assertNotEquals(m.proto(), out.proto(), id + " changes the model");
             if (id.equals("fuse")) {
                 assertEquals(0, out.graph().getNodeList().stream().filter(n -> n.getOpType().equals("BatchNormalization")).count(),
                         "every Conv->BatchNormalization pair is folded");

@@ -22,7 +22,7 @@ class ModelStatsTest {
         long h = 384, ffn = 1536, layers = 6;
         long embeddings = 30522 * h + 512 * h + 2 * h + 2 * h;                 // word, position, type, LayerNorm
         long perLayer = 4 * (h * h + h) + (h * ffn + ffn) + (ffn * h + h) + 2 * 2 * h;
-        // plus 52 scalar float Constant nodes (attention scale, GELU and LayerNorm constants), which count too
+        // plus 52 scalar float Constant nodes (attention scale, GELU and LayerNorm constants; initializers once loaded), which count too
         long expected = embeddings + layers * perLayer + 52;
         assertEquals(22_565_428L, expected);
         assertEquals(expected, s.parameters(), "all-MiniLM-L6-v2 has " + expected + " float parameters");

@@ -25,13 +25,16 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class OpsetUpgraderTest {
 
-    // ---- the published Paddle OCR models, opset 9 and 11, upgraded to 13 ----
+    // ---- published models below opset 13 (Paddle OCR at 9 and 11, tf2onnx at 11 and 12), upgraded to 13 ----
 
     @Test
     void ocrModelsUpgradedTo13ComputeTheSameOutputs() {
         assertUpgradeKeepsOutputs(ModelCorpus.OCR_CLS.path(), Map.of("x", new long[] {1, 3, 48, 192}), 9);
         assertUpgradeKeepsOutputs(ModelCorpus.OCR_REC.path(), Map.of("x", new long[] {1, 3, 48, 160}), 9);
         assertUpgradeKeepsOutputs(ModelCorpus.OCR_DET.path(), Map.of("x", new long[] {1, 3, 64, 96}), 11);
+        // tf2onnx conversions at opsets 11 and 12
+        assertUpgradeKeepsOutputs(ModelCorpus.MLSD.path(), Map.of(), 11);
+        assertUpgradeKeepsOutputs(ModelCorpus.BLAZEFACE.path(), Map.of(), 12);
     }
 
     private static void assertUpgradeKeepsOutputs(Path file, Map<String, long[]> shapes, long opset) {
