@@ -168,7 +168,7 @@ final class CompressCommand implements Callable<Integer> {
                     // a technique's own one-line account of what it did, e.g. which operators run in float16 here
                     s.details().forEach((k, v) -> {
                         if (v instanceof Map<?, ?> d && d.get("summary") instanceof String summary) {
-                            extra.put("summary", summary);
+                            extra.merge("summary", summary, (a, b) -> a + " " + b);
                         }
                     });
                     Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(Locale.ROOT), extra, s.metrics());
