@@ -118,7 +118,8 @@ final class CompressCommand implements Callable<Integer> {
             }
             Step last = ex.current();
             if (last.index() == 0) {
-                throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + steps.get(steps.size() - 1).note()
+                Step rejected = steps.get(steps.size() - 1);
+                throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + rejected.techniqueId() + ": " + rejected.note()
                         + " Nothing was written to " + out + "; use --threshold 0 to keep it anyway.");
             }
             AtomicFiles.write(out, o -> Files.copy(last.artifact(), o));
