@@ -118,7 +118,8 @@ final class CompressCommand implements Callable<Integer> {
             }
             Step last = ex.current();
             if (last.index() == 0) {
-                throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + steps.get(steps.size() - 1).note()
+                Step rejected = steps.get(steps.size() - 1);
+                throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + rejected.techniqueId() + ": " + rejected.note()
                         + " Nothing was written to " + out + "; use --accept none to keep it anyway.");
             }
             AtomicFiles.write(out, o -> Files.copy(last.artifact(), o));
@@ -172,7 +173,7 @@ final class CompressCommand implements Callable<Integer> {
                     // a technique's own one-line account of what it did, e.g. which operators run in float16 here
                     s.details().forEach((k, v) -> {
                         if (v instanceof Map<?, ?> d && d.get("summary") instanceof String summary) {
-                            extra.put("summary", summary);
+                            extra.merge("summary", summary, (a, b) -> a + " " + b);
                         }
                     });
                     Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(Locale.ROOT), extra, s.metrics());

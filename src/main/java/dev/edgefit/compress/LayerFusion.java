@@ -49,7 +49,9 @@ public final class LayerFusion implements Technique {
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
         try {
-            return Subgraphs.rewrite(input, ID, true, ctx.progress(), (scope, p) -> applyGraph(scope, params, ctx.withProgress(p)));
+            ModelSnapshot out = Subgraphs.rewrite(input, ID, true, ctx.progress(), (scope, p) -> applyGraph(scope, params, ctx.withProgress(p)));
+            QuantizedParts.of(input).record(ctx);   // fusion touches only float Conv/BatchNormalization and no-op nodes
+            return out;
         } catch (EdgeFitException e) {
             if (e.kind() == EdgeFitException.Kind.NOT_APPLICABLE) {
                 throw new EdgeFitException(e.kind(), input.label()

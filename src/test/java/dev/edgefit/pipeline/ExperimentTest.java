@@ -101,4 +101,20 @@ class ExperimentTest {
             assertSame(Acceptance.NONE, ex.acceptance(), "0 keeps every step");
         }
     }
+
+    /** A refusal names the technique being run and the model file, not the technique of the step it builds on. */
+    @Test
+    void aRefusalNamesTheTechniqueBeingRunAndTheModel() throws Exception {
+        Path work = TestModels.tempDir("naming");
+        try (Experiment ex = new Experiment(TestModels.sampleCnn(), null, EvalConfig.defaults().withRuns(1, 2).withFidelitySamples(2), work)) {
+            ex.setThreshold(0);
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            Int8Dynamic q8 = new Int8Dynamic();
+            ex.run(q8, Params.defaults(q8)).result().get(2, TimeUnit.MINUTES);
+            dev.edgefit.compress.Int4WeightOnly q4 = new dev.edgefit.compress.Int4WeightOnly();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> ex.run(q4, Params.defaults(q4)).result().get(2, TimeUnit.MINUTES));
+            String msg = e.getCause().getMessage();
+            assertTrue(msg.startsWith("int4 on fashion_cnn.onnx after step 1 (int8-dynamic): already int8: "), msg);
+        }
+    }
 }
