@@ -76,6 +76,8 @@ class FidelityCliTest {
             assertEquals("accuracy>=0.98,sqnrDb>=10", v.get("acceptance").asText());
             assertTrue(v.get("sqnrDb").isNull() || v.get("sqnrDb").asDouble() > 40, v.toString());
             assertEquals(1, v.get("outputs").size(), v.toString());
+            assertTrue(v.at("/outputs/0/nearZero").asBoolean(), "random inputs leave the map near zero: " + v);
+            assertTrue(v.get("top1Agreement").isNull() && v.get("meanCosine").isNull(), "no argmax or direction of a near-zero map: " + v);
         }
     }
 }
