@@ -79,5 +79,14 @@ class FidelityCliTest {
             assertTrue(v.at("/outputs/0/nearZero").asBoolean(), "random inputs leave the map near zero: " + v);
             assertTrue(v.get("top1Agreement").isNull() && v.get("meanCosine").isNull(), "no argmax or direction of a near-zero map: " + v);
         }
+
+        // a stricter rule of the user's flags the ORT file (written, not hidden): it is close, not identical
+        JsonNode strict = run("export", ModelCorpus.OCR_DET.path(), "--format", "ort", "--out", dir.resolve("strict"), "--samples", 2,
+                "--accept", "sqnrDb>=200", "--json").json();
+        JsonNode v = strict.at("/artifacts/0/verification");
+        assertFalse(v.get("passed").asBoolean(), v.toString());
+        assertEquals("sqnrDb>=200", v.get("acceptance").asText());
+        assertTrue(v.get("note").asText().startsWith("FLAGGED: SQNR ") && v.get("note").asText().contains("is below the bar sqnrDb>=200"), v.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("strict/model.ort")));
     }
 }
