@@ -85,8 +85,8 @@ final class Cli {
 
     /**
      * Refuses a reference that cannot be compared with the model: fidelity runs both on the same inputs and compares
-     * their first outputs, so the inputs must have the same names, types and ranks, and the first outputs the same
-     * rank and the same fixed dimensions.
+     * every output (by name, else by position), so the inputs must have the same names, types and ranks, and the
+     * outputs the same ranks and the same fixed dimensions.
      */
     static void checkReference(ModelSnapshot model, Path modelFile, ModelSnapshot reference, Path referenceFile) {
         String why = null;
@@ -103,15 +103,27 @@ final class Cli {
                 }
             }
         }
-        if (why == null && !model.outputs().isEmpty() && !reference.outputs().isEmpty()
-                && !compatible(model.outputs().get(0).shape(), reference.outputs().get(0).shape())) {
-            why = "first output";
+        if (why == null) {
+            // every output is compared: by name when the names agree, else by position
+            List<TensorSpec> x = model.outputs();
+            List<TensorSpec> y = reference.outputs();
+            boolean byName = x.stream().map(TensorSpec::name).toList().containsAll(y.stream().map(TensorSpec::name).toList());
+            if (x.size() != y.size() && !byName) {
+                why = "outputs";
+            }
+            for (int i = 0; why == null && i < y.size(); i++) {
+                String name = y.get(i).name();
+                TensorSpec o = byName ? x.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow() : x.get(i);
+                if (!compatible(o.shape(), y.get(i).shape())) {
+                    why = "outputs";
+                }
+            }
         }
         if (why != null) {
             boolean in = why.equals("inputs");
             throw EdgeFitException.badParameter("--reference " + referenceFile + " cannot be compared with " + modelFile + ": their " + why
-                    + " differ (" + signature(in ? model.inputs() : model.outputs().subList(0, 1)) + " vs "
-                    + signature(in ? reference.inputs() : reference.outputs().subList(0, 1)) + ").");
+                    + " differ (" + signature(in ? model.inputs() : model.outputs()) + " vs "
+                    + signature(in ? reference.inputs() : reference.outputs()) + ").");
         }
     }
 

@@ -198,7 +198,7 @@ public record Fidelity(Double top1Agreement, Double meanCosine, @JsonSerialize(u
             double relL2 = n == 0 ? 0 : Math.sqrt(noise / reference);
             double sqnr = noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(reference / noise);
             Double cosine = oneValue || nearZero || cosSamples == 0 || Double.isNaN(cosSum) ? null : cosSum / cosSamples;
-            Double top1 = classAxis && rows > 0 ? (double) agree / rows : null;
+            Double top1 = classAxis && rows > 0 && !nearZero ? (double) agree / rows : null;
             return new OutputFidelity(name, maxAbs, n == 0 ? 0 : absSum / n, sqnr, relL2, cosine, top1, nearZero);
         }
     }

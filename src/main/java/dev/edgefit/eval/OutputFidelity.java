@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
  * <li>{@code cosine}: the mean over samples of the cosine between a sample's whole output tensors; null where it means
  * nothing: one value per sample (a [1,1] probability), or a near-zero output.</li>
  * <li>{@code top1}: the share of rows along the last axis whose argmax agrees; null unless the last axis is longer than
- * 1 (a class axis).</li>
+ * 1 (a class axis), and for a near-zero output (the argmax of values about zero is noise).</li>
  * </ul>
  */
 public record OutputFidelity(String name, double maxAbsDiff, double meanAbsDiff, @JsonSerialize(using = FiniteOrNull.class) double sqnrDb,

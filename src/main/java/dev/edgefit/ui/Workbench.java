@@ -15,6 +15,7 @@ import dev.edgefit.device.Calibration;
 import dev.edgefit.device.DeviceCatalog;
 import dev.edgefit.device.DeviceProfile;
 import dev.edgefit.device.HostInfo;
+import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.eval.Metrics;
 import dev.edgefit.export.ExportFormat;
@@ -137,6 +138,8 @@ public final class Workbench {
     final ListView<Technique> techniqueList = new ListView<>();
     final StackPane formHolder = new StackPane();
     final Button runButton = new Button("Run step");
+    /** The acceptance rule for the next steps, as text (eval.Acceptance): "accuracy>=0.95,sqnrDb>=10", "sqnrDb>=20", "none". */
+    final javafx.scene.control.TextField acceptRule = new javafx.scene.control.TextField(Acceptance.forSteps().text());
     final Button cancelButton = new Button("Cancel");
     final Button exportButton = new Button("Export…");
     final Button revertButton = new Button("Revert step");
@@ -312,8 +315,14 @@ public final class Workbench {
         status.setWrapText(true);
         status.setId("status");
         status.setMinHeight(Region.USE_PREF_SIZE);
+        acceptRule.setId("accept-rule");
+        acceptRule.setTooltip(new Tooltip("Keep a step only if it meets this rule; the first figure measured decides: accuracy>=0.95 (retention, "
+                + "labelled data), sqnrDb>=10 (worst output), relL2<=0.1, top1>=0.98, cosine>=0.99, comma separated; none keeps every step."));
+        HBox.setHgrow(acceptRule, Priority.ALWAYS);
+        HBox accept = new HBox(6, new Label("Keep if"), acceptRule);
+        accept.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         HBox buttons = new HBox(8, runButton, cancelButton);
-        return new VBox(8, section("Technique"), techniqueList, formHolder, buttons, progress, status);
+        return new VBox(8, section("Technique"), techniqueList, formHolder, accept, buttons, progress, status);
     }
 
     final Button newProfile = new Button("New…");
@@ -654,6 +663,7 @@ public final class Workbench {
             return;
         }
         try {
+            experiment.setAcceptance(Acceptance.parse(acceptRule.getText(), Acceptance.forSteps()));
             startTask(experiment.run(form.technique(), form.params()), form.technique().displayName());
         } catch (EdgeFitException e) {
             showError(e);

@@ -76,6 +76,17 @@ class FidelityCliTest {
             assertEquals("accuracy>=0.98,sqnrDb>=10", v.get("acceptance").asText());
             assertTrue(v.get("sqnrDb").isNull() || v.get("sqnrDb").asDouble() > 40, v.toString());
             assertEquals(1, v.get("outputs").size(), v.toString());
+            assertTrue(v.at("/outputs/0/nearZero").asBoolean(), "random inputs leave the map near zero: " + v);
+            assertTrue(v.get("top1Agreement").isNull() && v.get("meanCosine").isNull(), "no argmax or direction of a near-zero map: " + v);
         }
+
+        // a stricter rule of the user's flags the ORT file (written, not hidden): it is close, not identical
+        JsonNode strict = run("export", ModelCorpus.OCR_DET.path(), "--format", "ort", "--out", dir.resolve("strict"), "--samples", 2,
+                "--accept", "sqnrDb>=200", "--json").json();
+        JsonNode v = strict.at("/artifacts/0/verification");
+        assertFalse(v.get("passed").asBoolean(), v.toString());
+        assertEquals("sqnrDb>=200", v.get("acceptance").asText());
+        assertTrue(v.get("note").asText().startsWith("FLAGGED: SQNR ") && v.get("note").asText().contains("is below the bar sqnrDb>=200"), v.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("strict/model.ort")));
     }
 }

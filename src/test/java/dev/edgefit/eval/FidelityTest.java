@@ -101,6 +101,7 @@ class FidelityTest {
         OutputFidelity o = f.output("map");
         assertTrue(o.nearZero(), "judged against the noise floor");
         assertNull(o.cosine(), "the direction of a near-zero map means nothing");
+        assertNull(o.top1(), "nor the argmax of its rows");
         assertTrue(o.sqnrDb() > 35, "a 1e-5 change against the floor 1e-3: " + o.sqnrDb());
         assertTrue(Acceptance.forExports().judge(null, null, f).passed());
         // against its own tiny energy the same change would read as a disaster

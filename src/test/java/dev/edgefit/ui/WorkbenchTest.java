@@ -78,6 +78,16 @@ class WorkbenchTest extends WorkbenchFixture {
         assertEquals(Files.size(s1.artifact()) / 1048576.0, workbench.charts.size.get(1, 1), 1e-12, "the point is the written file's size");
         assertTrue(workbench.charts.size.get(1, 1) < workbench.charts.size.get(1, 0) / 2, "int8 is less than half the size");
         assertEquals(s1.metrics().latencyMs().p50(), workbench.charts.latency.get(1, 1), 1e-12);
+        assertEquals("accuracy>=0.95,sqnrDb>=10", workbench.acceptRule.getText(), "the default rule in the Keep if field");
+        assertEquals("accuracy", s1.decidedBy(), "labelled data: accuracy retention decides");
+        assertTrue(workbench.status.getText().contains("Kept by accuracy: accuracy retention"), workbench.status.getText());
+
+        // a rule that does not read is one sentence, and nothing runs
+        robot.interact(() -> workbench.acceptRule.setText("relL2>=0.1"));
+        robot.clickOn("#run-button");
+        waitFor("the rule is refused", () -> workbench.errorLabel.getText().contains("relL2 is a bar from above"));
+        assertEquals(2, workbench.stepsTable.getItems().size());
+        robot.interact(() -> workbench.acceptRule.setText("accuracy>=0.95,sqnrDb>=10"));
 
         waitFor("the fit panel shows a status for the selected device", () -> texts(workbench.fit, ".fit-pass").stream()
                 .anyMatch(t -> t.contains(FitCheck.MODEL_SIZE)));
