@@ -106,6 +106,9 @@ final class ReportCommand implements Callable<Integer> {
             }
             ps.add(Params.parse(t, given));
         }
+        if (ts.isEmpty()) {
+            ExportService.check(m, fs);   // the model exported is MODEL itself: refuse before measuring or writing anything
+        }
         var dataset = Cli.data(data, m);
         Path work = out.resolve("steps");
         try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)).withInputs(fixed), work)) {

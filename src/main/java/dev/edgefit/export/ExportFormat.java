@@ -62,10 +62,15 @@ public enum ExportFormat {
 
     /**
      * The formats (as {@link #family()}) EdgeFit can write for this model: ONNX, ORT and the TensorRT bundle always,
-     * TFLite and TFLite Micro when the converter takes every operator. What the device estimates prefer.
+     * TFLite and TFLite Micro when the converter takes the model (every operator, float inputs). What the device estimates prefer.
      */
     public static java.util.Set<String> writtenFor(dev.edgefit.model.ModelSnapshot m) {
-        boolean tflite = dev.edgefit.export.tflite.TfliteConverter.unsupportedNodes(m).isEmpty();
+        boolean tflite = true;
+        try {
+            dev.edgefit.export.tflite.TfliteConverter.check(m);   // every operator, and float inputs
+        } catch (EdgeFitException e) {
+            tflite = false;
+        }
         java.util.Set<String> out = new java.util.LinkedHashSet<>();
         for (ExportFormat f : values()) {
             if (tflite || !(f.isTflite() || f == TFLITE_MICRO)) {

@@ -64,6 +64,14 @@ class ExportChecksFirstCliTest {
         assertTrue(!Files.exists(out) || isEmpty(out), "nothing written to " + out);
     }
 
+    @Test
+    void aReportWithoutTechniquesIsCheckedBeforeTheModelIsMeasured() throws Exception {
+        Path out = TestModels.tempDir("cli-report-first").resolve("out");
+        run("report", ModelCorpus.MINILM.path(), "--format", "onnx,tflite", "--out", out)
+                .assertError(EdgeFitCli.UNSUPPORTED_OPERATOR, "TFLite export does not support", "(Erf)");
+        assertTrue(!Files.exists(out) || isEmpty(out), "nothing written to " + out);
+    }
+
     private static boolean isEmpty(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isEmpty();

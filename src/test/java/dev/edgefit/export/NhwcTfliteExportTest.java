@@ -41,6 +41,23 @@ class NhwcTfliteExportTest {
     }
 
     @Test
+    void anNchwModelGetsAnNhwcFileAndTheManifestSaysBoth() throws Exception {
+        Path src = TestModels.sampleCnn();
+        ModelSnapshot m = OnnxModels.load(src);
+        Path dir = TestModels.tempDir("export-nchw");
+        ExportResult r = ExportService.export(new ExportService.Request(m, src, dir, EnumSet.of(ExportFormat.TFLITE), null, 4, null, false,
+                Map.of()), Progress.NONE);
+        assertTrue(r.artifacts().get(0).verification().maxAbsDiff() < 1e-4, r.artifacts().get(0).verification().toString());
+        JsonNode manifest = Json.mapper().readTree(r.manifest().toFile());
+        assertEquals(Layouts.NCHW, manifest.at("/inputs/0/layout").asText(), "the source takes NCHW");
+        JsonNode in = manifest.at("/artifacts/0/details/inputs/0");
+        assertEquals(Layouts.NHWC, in.at("/layout").asText());
+        assertEquals("[1,28,28,1]", in.at("/shape").toString());
+        assertEquals("[1,1,28,28]", in.at("/sourceShape").toString());
+        assertEquals(Layouts.NCHW, in.at("/sourceLayout").asText(), "the data is permuted from the source's NCHW");
+    }
+
+    @Test
     void blazeFaceTakesItsNhwcInputUnchanged() throws Exception {
         exportsNhwc(ModelCorpus.BLAZEFACE, new int[] {1, 128, 128, 3});
     }

@@ -51,7 +51,7 @@ public final class TfliteConverter {
     public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip",
             "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
             "BatchNormalization", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Pad", "Softmax", "Resize",
-            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear", "Slice", "Equal", "Cast", "HardSigmoid", "ReduceMean", "Pow", "Sqrt");
+            "Identity", "Dropout", "QuantizeLinear", "DequantizeLinear", "Slice", "Equal", "Cast", "HardSigmoid", "ReduceMean", "Pow", "Sqrt", "ConvTranspose");
 
     /**
      * @param int8Io      for INT8: int8 input and output tensors (true, as microcontrollers want), or float ones with
@@ -254,6 +254,18 @@ public final class TfliteConverter {
                 String mode = strAttr(n, "mode", "nearest");
                 if (mode.equals("cubic")) {
                     return "cubic interpolation";
+                }
+            }
+            case "ConvTranspose" -> {
+                if (!constants.contains(n.getInput(1))) {
+                    return "weights computed at run time";
+                }
+                if (Nodes.intAttr(n, "group", 1) != 1) {
+                    return "groups";
+                }
+                long[] d = longsAttr(n, "dilations", null);
+                if (d != null && Arrays.stream(d).anyMatch(x -> x != 1)) {
+                    return "dilations";
                 }
             }
             case "Slice" -> {
@@ -949,6 +961,7 @@ public final class TfliteConverter {
             case "Softmax" -> softmax(n);
             case "Resize" -> resize(n);
             case "Slice" -> slice(n);
+            case "ConvTranspose" -> convTranspose(n);
             case "Equal" -> equal(n);
             case "Cast" -> cast(n);
             case "HardSigmoid" -> hardSigmoid(n);
@@ -1909,6 +1922,59 @@ public final class TfliteConverter {
             op(Op.RESIZE_NEAREST_NEIGHBOR, new int[] {in, size}, new int[] {out}, TfliteOptions.resizeNearest(align, half));
         }
         define(outName, Layouts.NCHW_TO_NHWC.clone(), out);
+    }
+
+    /**
+     * ConvTranspose (2-D, one group, no dilation) as TRANSPOSE_CONV with weights [out, kh, kw, in]: VALID when nothing
+     * is cropped from the full output ((in - 1) x stride + kernel), SAME when the output is in x stride and the pads
+     * are TFLite's (kernel - stride, the smaller half first); other croppings and output_padding are refused.
+     */
+    private void convTranspose(NodeProto n) {
+        Val x = val(n.getInput(0));
+        Val wv = val(n.getInput(1));
+        if (wv.rank() != 4 || x.rank() != 4) {
+            throw unsupported(n, "only 2-D transposed convolutions are converted");
+        }
+        int ci = (int) wv.shape[0];
+        int o = (int) wv.shape[1];
+        int kh = (int) wv.shape[2];
+        int kw = (int) wv.shape[3];
+        long[] strides = longsAttr(n, "strides", new long[] {1, 1});
+        long[] pads = longsAttr(n, "pads", new long[4]);
+        String outName = n.getOutput(0);
+        long[] os = shapeOf(outName);
+        int[] in = {(int) x.shape[2], (int) x.shape[3]};
+        int[] k = {kh, kw};
+        int[] out = {(int) os[2], (int) os[3]};
+        boolean valid = true;
+        boolean same = true;
+        for (int d = 0; d < 2; d++) {
+            int s = (int) strides[d];
+            valid &= pads[d] == 0 && pads[d + 2] == 0 && out[d] == (in[d] - 1) * s + k[d];
+            same &= out[d] == in[d] * s && k[d] >= s && pads[d] == (k[d] - s) / 2;
+        }
+        if (!valid && !same) {
+            throw unsupported(n, "padding or output_padding that TFLite's SAME and VALID do not express");
+        }
+        int input = asLayout(x, Layouts.NCHW_TO_NHWC);
+        float[] ohwi = Layouts.permute(wv.constF, wv.shape, new int[] {1, 2, 3, 0});
+        String base = n.getName().isEmpty() ? outName : n.getName();
+        float[][] scales = new float[1][];
+        int wt;
+        if (precision == TflitePrecision.INT8_WEIGHTS) {
+            // TFLite's hybrid TRANSPOSE_CONV reads one weight scale: keep this layer's weights in float
+            wt = float32Const(base + "_weights", ohwi, new int[] {o, kh, kw, ci});
+            notes.add("'" + base + "' (ConvTranspose) keeps float32 weights: TFLite's hybrid TRANSPOSE_CONV takes no per-channel scales");
+        } else {
+            wt = weights(base + "_weights", ohwi, new int[] {o, kh, kw, ci}, 0, scales);
+        }
+        float[] b = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? val(n.getInput(2)).constF.clone() : new float[o];
+        int bt = bias(base + "_bias", b, input, scales[0]);
+        int[] nhwcOut = tfShape(os, Layouts.NCHW_TO_NHWC);
+        int t = act(outName, nhwcOut, outQuant(outName));
+        op(Op.TRANSPOSE_CONV, new int[] {int32Const(base + "_output_shape", nhwcOut, new int[] {4}), wt, input, bt}, new int[] {t},
+                TfliteOptions.transposeConv(valid ? TfliteSchema.PADDING_VALID : TfliteSchema.PADDING_SAME, (int) strides[1], (int) strides[0]));
+        define(outName, Layouts.NCHW_TO_NHWC.clone(), t);
     }
 
     /** ONNX Slice (attributes before opset 10, constant inputs from 10 on) as SLICE, or STRIDED_SLICE for steps other than 1. */

@@ -234,4 +234,15 @@ final class TfliteOptions {
             return b.endTable();
         });
     }
+
+    /** TransposeConvOptions: padding, strides (no fused activation: an activation after it is an operator of its own). */
+    static Options transposeConv(byte padding, int strideW, int strideH) {
+        return of(TfliteSchema.OPT_TRANSPOSE_CONV, b -> {
+            b.startTable(5);
+            b.addByte(0, padding, 0);
+            b.addInt(1, strideW, 0);
+            b.addInt(2, strideH, 0);
+            return b.endTable();
+        });
+    }
 }

@@ -51,7 +51,7 @@ public final class TfliteSchema {
         ADD(0), AVERAGE_POOL_2D(1), CONCATENATION(2), CONV_2D(3), DEPTHWISE_CONV_2D(4), DEQUANTIZE(6), FULLY_CONNECTED(9),
         LOGISTIC(14), MAX_POOL_2D(17), MUL(18), RELU(19), RELU_N1_TO_1(20), RELU6(21), RESHAPE(22), RESIZE_BILINEAR(23),
         SOFTMAX(25), TANH(28), PAD(34), TRANSPOSE(39), MEAN(40), SUB(41), DIV(42), SQUEEZE(43), STRIDED_SLICE(45), SPLIT(49), CAST(53),
-        MAXIMUM(55), MINIMUM(57), PADV2(60), SLICE(65), EQUAL(71), SQRT(75), RESIZE_NEAREST_NEIGHBOR(97), LEAKY_RELU(98), QUANTIZE(114),
+        MAXIMUM(55), MINIMUM(57), PADV2(60), SLICE(65), TRANSPOSE_CONV(67), EQUAL(71), SQRT(75), RESIZE_NEAREST_NEIGHBOR(97), LEAKY_RELU(98), QUANTIZE(114),
         HARD_SWISH(117), BATCH_MATMUL(126);
 
         public final int code;
@@ -90,6 +90,7 @@ public final class TfliteSchema {
                 case STRIDED_SLICE -> "AddStridedSlice";
                 case CAST -> "AddCast";
                 case SLICE -> "AddSlice";
+                case TRANSPOSE_CONV -> "AddTransposeConv";
                 case EQUAL -> "AddEqual";
                 case SQRT -> "AddSqrt";
                 case MAXIMUM -> "AddMaximum";
@@ -128,6 +129,7 @@ public final class TfliteSchema {
     public static final byte OPT_MAXIMUM_MINIMUM = 39;
     public static final byte OPT_PADV2 = 43;
     public static final byte OPT_SLICE = 48;
+    public static final byte OPT_TRANSPOSE_CONV = 49;
     public static final byte OPT_EQUAL = 53;
     public static final byte OPT_RESIZE_NEAREST_NEIGHBOR = 74;
     public static final byte OPT_LEAKY_RELU = 75;

@@ -165,6 +165,11 @@ class TfliteConverterTest {
                 s("coordinate_transformation_mode", "asymmetric"), s("nearest_mode", "floor")), Op.RESIZE_NEAREST_NEIGHBOR, 0.99));
         c.add(new Case("Resize bilinear x2 (half_pixel)", IMG, g -> g.add("Resize", null, "up", List.of("x", "",
                 floats(g, "scales", new long[] {4}, 1, 1, 2, 2)), List.of("y"), s("mode", "linear")), Op.RESIZE_BILINEAR, 0.99));
+        c.add(new Case("ConvTranspose 2x2 stride 2 (VALID) with bias", IMG, g -> g.add("ConvTranspose", null, "up",
+                List.of("x", weights(g, "w", 0.3f, 4, 6, 2, 2), weights(g, "b", 0.1f, 6)), List.of("y"), ints("strides", 2, 2)), Op.TRANSPOSE_CONV, 0.99));
+        c.add(new Case("ConvTranspose 3x3 stride 2, output twice the input (SAME)", IMG, g -> g.add("ConvTranspose", null, "up",
+                List.of("x", weights(g, "w", 0.3f, 4, 5, 3, 3)), List.of("y"), ints("strides", 2, 2), ints("pads", 0, 0, 1, 1)),
+                Op.TRANSPOSE_CONV, 0.99));
         c.add(new Case("Slice of channels and rows of an NHWC tensor (SLICE)", IMG, g -> {
             g.add("Relu", null, "r", List.of("x"), List.of("r0"));
             g.add("Slice", null, "sl", List.of("r0", ints(g, "starts", 1, 2), ints(g, "ends", 3, -1), ints(g, "axes", 1, 2)), List.of("y"));
