@@ -63,7 +63,10 @@ public final class BinaryWeights implements Technique {
         if (weighted.isEmpty()) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, input.label()
                     + ": no Conv/MatMul/Gemm weight with at least " + min + " elements to binarize"
-                    + (keepEnds ? " besides the first and last layers." : "."));
+                    + (keepEnds ? " besides the first and last layers" : "")
+                    + (input.graph().getNodeList().stream().anyMatch(nd -> !Subgraphs.of(nd).isEmpty())
+                    ? " in the main graph; binary weights do not reach layers inside If/Loop/Scan subgraphs (fp16, int8-dynamic and int4 do)."
+                    : "."));
         }
         GraphBuilder g = new GraphBuilder(input);
         String shifts = g.addInitializer(Tensors.uint8("binary_shifts", new long[] {8}, new byte[] {0, 1, 2, 3, 4, 5, 6, 7}));

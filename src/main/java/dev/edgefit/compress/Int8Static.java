@@ -69,6 +69,12 @@ public final class Int8Static implements Technique {
 
     /** The checks that need no calibration (the opset, a layer of the chosen types): what callers run before calibrating. */
     public static void checkApplicable(ModelSnapshot original, Params params) {
+        QuantizedParts already = QuantizedParts.of(original);
+        if (already.any() && original.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
+                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
+                && original.initializers().containsKey(n.getInput(1)) && Tensors.dtype(original.initializers().get(n.getInput(1))) == DType.FLOAT)) {
+            throw already.refusal(original, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
+        }
         if (original.opset() < 10 || (params.getBool("per-channel") && original.opset() < 13)) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": int8 static quantization needs opset "
                     + (original.opset() < 10 ? "10" : "13 for per-channel weights (set per-channel=false for per-tensor ones)")
@@ -79,18 +85,19 @@ public final class Int8Static implements Technique {
         if (original.graph().getNodeList().stream().noneMatch(n -> opTypes.contains(n.getOpType()) && !exclude.contains(n.getName())
                 && !exclude.contains(n.getOpType()))) {
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": no layer to quantize among the operator types "
-                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + ".");
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + subgraphNote(original));
         }
+    }
+
+    /** How a refusal ends: with what to do instead when the layers are inside If/Loop/Scan subgraphs. */
+    private static String subgraphNote(ModelSnapshot m) {
+        return m.graph().getNodeList().stream().anyMatch(nd -> !Subgraphs.of(nd).isEmpty())
+                ? " in the main graph; int8-static does not calibrate the layers inside If/Loop/Scan subgraphs (int8-dynamic with "
+                + "conv=true quantizes them)." : ".";
     }
 
     @Override
     public ModelSnapshot apply(ModelSnapshot model, Params params, TechniqueContext ctx) {
-        QuantizedParts already = QuantizedParts.of(model);
-        if (already.any() && model.graph().getNodeList().stream().noneMatch(n -> (n.getOpType().equals("Conv")
-                || n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2
-                && model.initializers().containsKey(n.getInput(1)) && Tensors.dtype(model.initializers().get(n.getInput(1))) == DType.FLOAT)) {
-            throw already.refusal(model, ID, "Conv/MatMul/Gemm layers with a float weight (and the activations between them)");
-        }
         ModelSnapshot original = upgraded(model, params);
         checkApplicable(original, params);
         ModelSnapshot input = foldBatchNorm(original, ctx);
@@ -124,10 +131,8 @@ public final class Int8Static implements Technique {
             }
         }
         if (chosen.isEmpty() || acts.isEmpty()) {
-            boolean inSubgraphs = input.graph().getNodeList().stream().anyMatch(nd -> !Subgraphs.of(nd).isEmpty());
             throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, original.label() + ": no layer to quantize among the operator types "
-                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + (inSubgraphs ? " in the main graph; int8-static "
-                    + "does not calibrate the layers inside If/Loop/Scan subgraphs (int8-dynamic with conv=true quantizes them)." : "."));
+                    + opTypes + (exclude.isEmpty() ? "" : " (excluding " + exclude + ")") + subgraphNote(input));
         }
 
         // calibration
