@@ -75,8 +75,12 @@ final class ExportCommand implements Callable<Integer> {
             dev = c.find(device).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + device + "'; known: "
                     + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
         }
-        ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, Cli.data(data, m), samples, null, overwrite,
-                Map.of("source", model.getFileName().toString()), dev, calibrationSamples, fixed,
+        var dataset = Cli.data(data, m);
+        // no step: the recipe is the model as it is, with the data it was verified on
+        Map<String, Object> recipe = new dev.edgefit.pipeline.Recipe(model.getFileName().toString(), ExportService.sha256(model),
+                dev.edgefit.pipeline.Recipe.dataOf(dataset, fixed), Acceptance.forSteps().text(), java.util.List.of()).toMap();
+        ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, dataset, samples, null, overwrite,
+                recipe, dev, calibrationSamples, fixed,
                 Cli.acceptance(accept, null, Acceptance.forExports())), Cli.progress(spec));
         print(spec, r, json);
         return 0;

@@ -75,6 +75,23 @@ public final class Experiment implements AutoCloseable {
         return sourceFile;
     }
 
+    private volatile String sourceSha256;
+
+    /** The SHA-256 of the source file (hex), computed once. */
+    public String sourceSha256() {
+        String h = sourceSha256;
+        if (h == null) {
+            h = dev.edgefit.export.ExportService.sha256(sourceFile);
+            sourceSha256 = h;
+        }
+        return h;
+    }
+
+    /** The recipe of step {@code index}: the chain of techniques from the original, with data, rule and source hash. */
+    public Recipe recipe(int index) {
+        return Recipe.of(this, index);
+    }
+
     public ModelSnapshot source() {
         return source;
     }

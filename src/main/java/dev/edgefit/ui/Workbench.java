@@ -896,7 +896,7 @@ public final class Workbench {
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
-                        formats, ex.data(), 64, null, overwrite, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES,
+                        formats, ex.data(), 64, null, overwrite, ex.recipe(cur.index()).toMap(), d, ExportService.DEFAULT_CALIBRATION_SAMPLES,
                         ex.inputs()),
                         new Progress() {
                             private String last;
