@@ -9,6 +9,7 @@ import dev.edgefit.export.Verification;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.ExportService;
+import dev.edgefit.pipeline.Recipe;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.export.tflite.TflitePrecision;
 import picocli.CommandLine.Command;
@@ -77,8 +78,8 @@ final class ExportCommand implements Callable<Integer> {
         }
         var dataset = Cli.data(data, m);
         // no step: the recipe is the model as it is, with the data it was verified on
-        Map<String, Object> recipe = new dev.edgefit.pipeline.Recipe(model.getFileName().toString(), ExportService.sha256(model),
-                dev.edgefit.pipeline.Recipe.dataOf(dataset, fixed), Acceptance.forSteps().text(), java.util.List.of()).toMap();
+        Map<String, Object> recipe = new Recipe(model.getFileName().toString(), ExportService.sha256(model),
+                Recipe.dataOf(dataset, fixed), Acceptance.forSteps().text(), java.util.List.of()).toMap();
         ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, dataset, samples, null, overwrite,
                 recipe, dev, calibrationSamples, fixed,
                 Cli.acceptance(accept, null, Acceptance.forExports())), Cli.progress(spec));
