@@ -173,6 +173,7 @@ final class CompressCommand implements Callable<Integer> {
                 for (Step s : steps) {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("index", s.index());
+                    e.put("parent", s.parent());
                     e.put("technique", s.techniqueId());
                     e.put("params", s.params());
                     e.put("status", s.status().name().toLowerCase(Locale.ROOT));

@@ -21,7 +21,7 @@ import javafx.scene.layout.Priority;
  * parent starts a branch line of its own, drawn from the parent's point. The main line ({@link #size}, {@link #quality},
  * {@link #latency}) is attached empty when the charts are built and only grows from step events; each branch line is a
  * new data set, filled before it is attached (the chartfx note in DESIGN.md). Rejected and reverted steps are drawn again
- * on top as hollow grey squares ({@link #marks}), also a new filled data set each time.
+ * on top as grey squares ({@link #marks}), also a new filled data set each time.
  */
 final class StepCharts {
     final DoubleDataSet size = new DoubleDataSet("size");

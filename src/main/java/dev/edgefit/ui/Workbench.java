@@ -427,7 +427,7 @@ public final class Workbench {
             updateControls();
         });
         revertButton.setId("revert-button");
-        revertButton.setTooltip(new Tooltip("Undo the selected step: the next step builds on the one before it."));
+        revertButton.setTooltip(new Tooltip("Undo the selected step: if it is the current step, the next step builds on its parent."));
         revertButton.setOnAction(e -> {
             Step s = stepsTable.getSelectionModel().getSelectedItem();
             if (s != null && experiment != null) {
