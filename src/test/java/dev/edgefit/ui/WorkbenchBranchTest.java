@@ -87,6 +87,10 @@ class WorkbenchBranchTest extends WorkbenchFixture {
         assertEquals(2, recipe.get("steps").get(0).get("step").asInt());
         assertEquals(workbench.experiment().sourceSha256(), recipe.get("source").get("sha256").asText());
         assertEquals(recipe, Json.mapper().readTree(out.resolve("report.json").toFile()).get("recipe"), "the report holds the same recipe");
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<h2>Recipe</h2>") && html.contains(workbench.experiment().sourceSha256()), "the HTML report shows the recipe");
+        JsonNode rows = Json.mapper().readTree(out.resolve("report.json").toFile()).get("steps");
+        assertEquals(0, rows.get(2).get("parent").asInt(), "the report's steps name their parent");
 
         // no click on the table: the current step is selected, so Revert acts on it
         robot.clickOn("#revert-button");
