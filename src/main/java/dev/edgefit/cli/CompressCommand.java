@@ -8,7 +8,10 @@ import dev.edgefit.compress.TechniqueRegistry;
 import dev.edgefit.eval.Acceptance;
 import dev.edgefit.eval.EvalConfig;
 import dev.edgefit.model.ModelSnapshot;
+import dev.edgefit.data.InputOverrides;
+import dev.edgefit.export.ExportService;
 import dev.edgefit.pipeline.Experiment;
+import dev.edgefit.pipeline.Recipe;
 import dev.edgefit.pipeline.Step;
 import dev.edgefit.runtime.RunnerOptions;
 import picocli.CommandLine.Command;
@@ -40,6 +43,11 @@ final class CompressCommand implements Callable<Integer> {
     List<String> pipeline;
     @Option(names = "--param", paramLabel = "KEY=VALUE", description = "Technique parameter; with --pipeline write ID.KEY=VALUE.")
     List<String> params;
+    @Option(names = "--recipe", paramLabel = "FILE", description = "Replay a recipe: a manifest.json or report.json (their recipe) or a recipe "
+            + "file in JSON or YAML; the same techniques and parameters, data and acceptance rule. --data, --accept, --shape and --input override its own.")
+    Path recipeFile;
+    @Option(names = "--force", description = "With --recipe: apply it even though MODEL is not the file it was made from (SHA-256 differs).")
+    boolean force;
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the compressed model (.onnx); not MODEL.")
     Path out;
     @Option(names = "--data", paramLabel = "DIR_OR_FILE", description = "Data for accuracy and calibration. Without it, inputs are generated "
@@ -75,7 +83,8 @@ final class CompressCommand implements Callable<Integer> {
         if (maxSamples != null) {
             Cli.atLeast("--max-samples", maxSamples, 1);
         }
-        Acceptance rule = Cli.acceptance(accept, threshold, Acceptance.forSteps());
+        Recipe recipe = recipeFile == null ? null : readRecipe();
+        Acceptance rule = Cli.acceptance(accept, threshold, recipe == null ? Acceptance.forSteps() : recipe.acceptanceRule());
         List<String> ids = new ArrayList<>();
         if (technique != null) {
             ids.add(technique.trim());
@@ -83,21 +92,42 @@ final class CompressCommand implements Callable<Integer> {
         if (pipeline != null) {
             pipeline.forEach(p -> ids.add(p.trim()));
         }
-        if (ids.isEmpty()) {
-            throw EdgeFitException.badParameter("Name a technique with --technique ID or --pipeline ID,ID; 'edgefit techniques' lists them.");
-        }
         List<Technique> ts = new ArrayList<>();
         List<Params> ps = new ArrayList<>();
-        for (String id : ids) {
-            ts.add(TechniqueRegistry.get(id));
-        }
-        Map<String, Map<String, String>> given = paramsByTechnique(ids);
-        for (Technique t : ts) {
-            ps.add(Params.parse(t, given.getOrDefault(t.id(), Map.of())));
+        if (recipe != null) {
+            if (!ids.isEmpty() || params != null) {
+                throw EdgeFitException.badParameter("Give --recipe or --technique/--pipeline/--param, not both: the recipe names the techniques and their parameters.");
+            }
+            for (Recipe.Entry e : recipe.steps()) {
+                ts.add(e.resolveTechnique());
+                ps.add(e.resolveParams());
+            }
+            if (ts.isEmpty()) {
+                throw EdgeFitException.badParameter("Recipe " + recipeFile + " has no step: it describes the original model, so there is nothing to apply.");
+            }
+        } else {
+            if (ids.isEmpty()) {
+                throw EdgeFitException.badParameter("Name a technique with --technique ID or --pipeline ID,ID (or replay one with --recipe FILE); "
+                        + "'edgefit techniques' lists them.");
+            }
+            for (String id : ids) {
+                ts.add(TechniqueRegistry.get(id));
+            }
+            Map<String, Map<String, String>> given = paramsByTechnique(ids);
+            for (Technique t : ts) {
+                ps.add(Params.parse(t, given.getOrDefault(t.id(), Map.of())));
+            }
         }
         ModelSnapshot m = Cli.load(model);
-        var fixed = inputOptions.overrides(m, model);
-        var dataset = Cli.data(data, m);
+        if (recipe != null) {
+            checkSource(recipe);
+        }
+        var fixed = inputOptions.overrides(m, model, recipe == null || data != null ? InputOverrides.NONE : recipe.data().inputs());
+        Path dataPath = data;
+        if (dataPath == null && recipe != null && !recipe.data().generated()) {
+            dataPath = Path.of(recipe.data().path());
+        }
+        var dataset = Cli.data(dataPath, m);
         EvalConfig cfg = EvalConfig.defaults().withRunner(RunnerOptions.DEFAULT.withThreads(threads)).withRuns(warmup, runs)
                 .withMaxSamples(maxSamples == null ? Integer.MAX_VALUE : maxSamples).withInputs(fixed).withFidelitySamples(fidelitySamples);
         Path work = Files.createTempDirectory("edgefit-compress");
@@ -114,9 +144,14 @@ final class CompressCommand implements Callable<Integer> {
             Step before = get(ex.measureOriginal());
             List<Step> steps = new ArrayList<>();
             for (int i = 0; i < ts.size(); i++) {
-                steps.add(get(ex.run(ts.get(i), ps.get(i))));
+                // a recipe is a chain: each step on the one before, whatever the rule said of that one
+                steps.add(get(recipe == null ? ex.run(ts.get(i), ps.get(i)) : ex.run(ts.get(i), ps.get(i), steps.isEmpty() ? 0 : steps.get(i - 1).index())));
             }
-            Step last = ex.current();
+            Step last = recipe == null ? ex.current() : steps.get(steps.size() - 1);
+            if (recipe != null && !last.isActive()) {
+                throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "The recipe's last step was not kept: " + last.techniqueId() + ": " + last.note()
+                        + " Nothing was written to " + out + "; use --accept none to keep it anyway.");
+            }
             if (last.index() == 0) {
                 Step rejected = steps.get(steps.size() - 1);
                 throw new EdgeFitException(EdgeFitException.Kind.CONSTRAINT, "No step was kept: " + rejected.techniqueId() + ": " + rejected.note()
@@ -138,6 +173,7 @@ final class CompressCommand implements Callable<Integer> {
                 for (Step s : steps) {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("index", s.index());
+                    e.put("parent", s.parent());
                     e.put("technique", s.techniqueId());
                     e.put("params", s.params());
                     e.put("status", s.status().name().toLowerCase(Locale.ROOT));
@@ -153,6 +189,7 @@ final class CompressCommand implements Callable<Integer> {
                     stepJson.add(e);
                 }
                 j.put("steps", stepJson);
+                j.put("recipe", ex.recipe(last.index()).toMap());
                 Cli.json(spec, j);
             } else {
                 PrintWriter o = Cli.out(spec);
@@ -189,6 +226,23 @@ final class CompressCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the hook runs anyway
             }
+        }
+    }
+
+    private Recipe readRecipe() {
+        return Recipe.read(recipeFile);
+    }
+
+    /** A recipe made from another file is refused (unless --force): the same steps on other weights give another model. */
+    private void checkSource(Recipe recipe) {
+        if (recipe.sourceSha256() == null || force) {
+            return;
+        }
+        String sha = ExportService.sha256(model);
+        if (!sha.equalsIgnoreCase(recipe.sourceSha256())) {
+            throw EdgeFitException.badParameter("Recipe " + recipeFile + " was made from " + (recipe.sourceFile() == null ? "another file" : recipe.sourceFile())
+                    + " (SHA-256 " + recipe.sourceSha256().substring(0, Math.min(12, recipe.sourceSha256().length())) + "…), not from " + model + " (SHA-256 "
+                    + sha.substring(0, 12) + "…); give the model it was made from, or --force to apply it anyway.");
         }
     }
 

@@ -9,6 +9,7 @@ import dev.edgefit.export.Verification;
 import dev.edgefit.export.ExportFormat;
 import dev.edgefit.export.ExportResult;
 import dev.edgefit.export.ExportService;
+import dev.edgefit.pipeline.Recipe;
 import dev.edgefit.model.ModelSnapshot;
 import dev.edgefit.export.tflite.TflitePrecision;
 import picocli.CommandLine.Command;
@@ -75,8 +76,12 @@ final class ExportCommand implements Callable<Integer> {
             dev = c.find(device).orElseThrow(() -> EdgeFitException.badParameter("Unknown device '" + device + "'; known: "
                     + String.join(", ", c.profiles().stream().map(DeviceProfile::id).toList()) + "."));
         }
-        ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, Cli.data(data, m), samples, null, overwrite,
-                Map.of("source", model.getFileName().toString()), dev, calibrationSamples, fixed,
+        var dataset = Cli.data(data, m);
+        // no step: the recipe is the model as it is, with the data it was verified on
+        Map<String, Object> recipe = new Recipe(model.getFileName().toString(), ExportService.sha256(model),
+                Recipe.dataOf(dataset, fixed), Acceptance.forSteps().text(), java.util.List.of()).toMap();
+        ExportResult r = ExportService.export(new ExportService.Request(m, model, out, fs, dataset, samples, null, overwrite,
+                recipe, dev, calibrationSamples, fixed,
                 Cli.acceptance(accept, null, Acceptance.forExports())), Cli.progress(spec));
         print(spec, r, json);
         return 0;

@@ -27,7 +27,15 @@ final class InputOptions {
      * model's, values fit their inputs' types. Each problem is one sentence (exit 2).
      */
     InputOverrides overrides(ModelSnapshot model, Path file) {
+        return overrides(model, file, InputOverrides.NONE);
+    }
+
+    /** As {@link #overrides(ModelSnapshot, Path)}, with {@code fallback} (a recipe's) when no option is given. */
+    InputOverrides overrides(ModelSnapshot model, Path file, InputOverrides fallback) {
         InputOverrides o = InputOverrides.parse(shapes, inputs);
+        if (o.isEmpty() && fallback != null) {
+            o = fallback;
+        }
         List<String> names = model.inputs().stream().map(TensorSpec::name).toList();
         for (String n : o.names()) {
             if (!names.contains(n)) {

@@ -118,14 +118,7 @@ final class ReportCommand implements Callable<Integer> {
                 CompressCommand.get(ex.run(ts.get(i), ps.get(i)));
             }
             Step last = ex.current();
-            Map<String, Object> recipe = new LinkedHashMap<>();
-            List<Map<String, Object>> steps = new ArrayList<>();
-            for (Step s : ex.activeSteps()) {
-                if (s.index() > 0) {
-                    steps.add(Map.of("technique", s.techniqueId(), "params", s.params()));
-                }
-            }
-            recipe.put("steps", steps);
+            Map<String, Object> recipe = ex.recipe(last.index()).toMap();
             ExportResult exported = ExportService.export(new ExportService.Request(last.snapshot(), model, out, fs, dataset, 64, null,
                     overwrite, recipe, dev, ExportService.DEFAULT_CALIBRATION_SAMPLES, fixed,
                     accept == null ? null : Cli.acceptance(accept, null, null)), Cli.progress(spec));

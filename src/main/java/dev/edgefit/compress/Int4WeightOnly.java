@@ -46,6 +46,36 @@ public final class Int4WeightOnly implements Technique {
                 LayerFilter.spec());
     }
 
+    /** Already quantized with no MatMul/Gemm left whose weight is a float 2-D initializer (main graph or subgraphs). */
+    @Override
+    public String notApplicable(ModelSnapshot input) {
+        QuantizedParts parts = QuantizedParts.of(input);
+        if (!parts.any() || hasFloatWeight(input.graph(), new java.util.HashSet<>())) {
+            return null;
+        }
+        return parts.describe() + "; int4 changes MatMul/Gemm nodes with a float 2-D weight, and none is left in float (apply it to the float model instead)";
+    }
+
+    private static boolean hasFloatWeight(ai.onnx.proto.OnnxMl.GraphProto g, java.util.Set<String> outerFloat2d) {
+        java.util.Set<String> float2d = new java.util.HashSet<>(outerFloat2d);
+        for (TensorProto t : g.getInitializerList()) {
+            if (Tensors.dtype(t) == DType.FLOAT && t.getDimsCount() == 2) {
+                float2d.add(t.getName());
+            }
+        }
+        for (NodeProto n : g.getNodeList()) {
+            if ((n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm")) && n.getInputCount() >= 2 && float2d.contains(n.getInput(1))) {
+                return true;
+            }
+            for (ai.onnx.proto.OnnxMl.GraphProto sub : Subgraphs.of(n)) {
+                if (hasFloatWeight(sub, float2d)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     @Override
     public ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext ctx) {
         QuantizedParts parts = QuantizedParts.of(input);

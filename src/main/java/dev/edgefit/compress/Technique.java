@@ -25,4 +25,13 @@ public interface Technique {
      * (for example, no layer it can change).
      */
     ModelSnapshot apply(ModelSnapshot input, Params params, TechniqueContext context);
+
+    /**
+     * A cheap look before running: why this technique cannot apply to {@code input} (for example, nothing left in float
+     * after an earlier quantization), as a clause without the model's name, or null when it may. {@link #apply} still
+     * refuses what this does not catch.
+     */
+    default String notApplicable(ModelSnapshot input) {
+        return null;
+    }
 }

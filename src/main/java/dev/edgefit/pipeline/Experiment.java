@@ -30,7 +30,10 @@ import java.util.function.Consumer;
  * A source model, its data, and an ordered list of steps. Steps run one at a time on a background thread;
  * each one applies a technique to the current snapshot, writes the artifact into the work folder, measures
  * that file (accuracy or fidelity against the source, latency, size) and publishes events. The source file is
- * never written. A step can be reverted: the next step then starts from the step before it.
+ * never written. Steps form a tree: each is applied to an earlier measured step (by default the current one), so two
+ * techniques can both start from the original; {@link Step#parent()} records which, and {@link #chain} gives a step's
+ * ancestors (its recipe, {@link Recipe#of}). A step can be reverted: the current step then goes back to its nearest
+ * kept ancestor.
  * <p>
  * The acceptance rule ({@link Acceptance}, default {@code accuracy>=0.95,sqnrDb>=10}): with labelled data a step is
  * judged by its accuracy over the original's (the seed article keeps a technique only if accuracy retention stays at or
@@ -46,6 +49,8 @@ public final class Experiment implements AutoCloseable {
     private final Path workDir;
     private volatile Acceptance acceptance = Acceptance.forSteps();
     private final List<Step> steps = new CopyOnWriteArrayList<>();
+    /** The step the next one builds on by default; -1 before step 0 is measured. */
+    private volatile int currentIndex = -1;
     private final List<Consumer<PipelineEvent>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "edgefit-pipeline");
@@ -68,6 +73,23 @@ public final class Experiment implements AutoCloseable {
 
     public Path sourceFile() {
         return sourceFile;
+    }
+
+    private volatile String sourceSha256;
+
+    /** The SHA-256 of the source file (hex), computed once. */
+    public String sourceSha256() {
+        String h = sourceSha256;
+        if (h == null) {
+            h = dev.edgefit.export.ExportService.sha256(sourceFile);
+            sourceSha256 = h;
+        }
+        return h;
+    }
+
+    /** The recipe of step {@code index}: the chain of techniques from the original, with data, rule and source hash. */
+    public Recipe recipe(int index) {
+        return Recipe.of(this, index);
     }
 
     public ModelSnapshot source() {
@@ -119,27 +141,97 @@ public final class Experiment implements AutoCloseable {
         listeners.remove(l);
     }
 
-    /** The latest step that is done and not reverted (step 0, the original, once measured). */
+    /**
+     * The step the next one builds on by default: the latest kept step, or after a rejected step its kept parent, after a
+     * revert the reverted step's nearest kept ancestor (step 0, the original, once measured); null before that.
+     */
     public Step current() {
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            if (steps.get(i).isActive()) {
-                return steps.get(i);
-            }
+        int i = currentIndex;
+        return i < 0 || i >= steps.size() ? null : steps.get(i);
+    }
+
+    /** The steps from the original to {@code index}, following each step's parent: what built that step. */
+    public List<Step> chain(int index) {
+        List<Step> all = steps();
+        if (index < 0 || index >= all.size()) {
+            throw EdgeFitException.badParameter("There is no step " + index + "; the steps are 0 to " + (all.size() - 1) + ".");
         }
-        return null;
+        List<Step> out = new ArrayList<>();
+        for (int i = index; i >= 0; i = all.get(i).parent()) {
+            out.add(0, all.get(i));
+        }
+        return out;
+    }
+
+    /**
+     * Why {@code technique} cannot apply to step {@code baseIndex} (-1: the current step), in one sentence naming both, or null
+     * when it may. A cheap look at the step's model ({@link Technique#notApplicable}); the technique may still refuse
+     * when it runs.
+     */
+    public String precheck(Technique technique, int baseIndex) {
+        Step base;
+        try {
+            base = base(baseIndex);
+        } catch (EdgeFitException e) {
+            return e.getMessage();
+        }
+        if (base == null) {
+            return "Measure the original model before applying a technique.";
+        }
+        String why = technique.notApplicable(base.snapshot());
+        return why == null ? null : technique.id() + " cannot apply to step " + base.index() + " (" + base.techniqueId() + ") of "
+                + sourceFile.getFileName() + ": " + why + ".";
+    }
+
+    /** The step a new one builds on: {@code baseIndex}, or the current step when it is negative. */
+    private Step base(int baseIndex) {
+        if (baseIndex < 0) {
+            return current();
+        }
+        List<Step> all = steps();
+        if (baseIndex >= all.size()) {
+            throw EdgeFitException.badParameter("There is no step " + baseIndex + " to start from; the steps are 0 to " + (all.size() - 1) + ".");
+        }
+        Step b = all.get(baseIndex);
+        if (!b.isMeasured()) {
+            throw EdgeFitException.badParameter("Step " + baseIndex + " (" + b.techniqueId() + ") " + b.status().name().toLowerCase(java.util.Locale.ROOT)
+                    + " and has no model to start from.");
+        }
+        return b;
+    }
+
+    /** The nearest kept step among {@code index} and its ancestors (step 0 at worst). */
+    private int keptAncestorOrSelf(int index) {
+        List<Step> all = steps();
+        int i = index;
+        while (i > 0 && !all.get(i).isActive()) {
+            i = all.get(i).parent();
+        }
+        return Math.max(i, 0);
     }
 
     /** Measures the source model as step 0. */
     public Task measureOriginal() {
-        return submit(null, null);
+        return submit(null, null, -1);
     }
 
     /** Applies a technique to the current snapshot as a new step. */
     public Task run(Technique technique, Params params) {
-        return submit(technique, params);
+        return submit(technique, params, -1);
     }
 
-    /** Marks a step reverted; later steps stay as they are (they were built on it and keep their numbers). */
+    /**
+     * Applies a technique to step {@code baseIndex} (any measured step: kept, rejected or reverted; -1 for the current step
+     * when the step starts) as a new step whose parent is that step.
+     */
+    public Task run(Technique technique, Params params, int baseIndex) {
+        return submit(technique, params, baseIndex);
+    }
+
+    /**
+     * Marks a step reverted; later steps stay as they are (they were built on it and keep their numbers). When it was the
+     * current step, its nearest kept ancestor becomes current.
+     */
     public void revert(int index) {
         Step s = steps.get(index);
         if (index == 0) {
@@ -148,6 +240,9 @@ public final class Experiment implements AutoCloseable {
         if (s.status() == Step.Status.DONE || s.status() == Step.Status.REJECTED) {
             Step r = s.withStatus(Step.Status.REVERTED, "Reverted by the user.");
             steps.set(index, r);
+            if (currentIndex == index) {
+                currentIndex = keptAncestorOrSelf(index);
+            }
             publish(new PipelineEvent.StepReverted(index, r));
         }
     }
@@ -160,6 +255,7 @@ public final class Experiment implements AutoCloseable {
         }
         Step k = s.withStatus(Step.Status.DONE, "Kept by the user against the acceptance rule: " + s.note());
         steps.set(index, k);
+        currentIndex = index;
         publish(new PipelineEvent.StepKept(index, k));
     }
 
@@ -182,12 +278,12 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    private Task submit(Technique technique, Params params) {
+    private Task submit(Technique technique, Params params, int baseIndex) {
         AtomicBoolean cancelled = new AtomicBoolean();
         CompletableFuture<Step> f = new CompletableFuture<>();
         worker.submit(() -> {
             try {
-                f.complete(execute(technique, params, cancelled));
+                f.complete(execute(technique, params, baseIndex, cancelled));
             } catch (Throwable t) {
                 f.completeExceptionally(t);
             }
@@ -195,11 +291,25 @@ public final class Experiment implements AutoCloseable {
         return new Task(f, cancelled);
     }
 
-    private Step execute(Technique technique, Params params, AtomicBoolean cancelled) {
+    private Step execute(Technique technique, Params params, int baseIndex, AtomicBoolean cancelled) {
         int index = steps.size();
         String id = technique == null ? Step.ORIGINAL : technique.id();
         String display = technique == null ? "Original model" : technique.displayName();
         Map<String, Object> values = params == null ? Map.of() : params.values();
+        Step base;
+        try {
+            base = technique == null ? null : base(baseIndex);
+            if (technique != null && base == null) {
+                throw EdgeFitException.badParameter("Measure the original model before applying a technique.");
+            }
+            String why = technique == null ? null : precheck(technique, base.index());
+            if (why != null) {
+                throw new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, why);
+            }
+        } catch (RuntimeException e) {
+            publish(new PipelineEvent.StepFailed(index, id, EdgeFitException.describe(e), false));
+            throw e;
+        }
         publish(new PipelineEvent.StepStarted(index, id, display));
         Progress progress = new Progress() {
             @Override
@@ -213,10 +323,6 @@ public final class Experiment implements AutoCloseable {
             }
         };
         try {
-            Step base = current();
-            if (technique != null && base == null) {
-                throw EdgeFitException.badParameter("Measure the original model before applying a technique.");
-            }
             long t0 = System.nanoTime();
             ModelSnapshot snap;
             Path artifact;
@@ -251,13 +357,19 @@ public final class Experiment implements AutoCloseable {
                     note = decision.decidedBy() == null ? decision.text() : "Kept by " + decision.decidedBy() + ": " + decision.text();
                 } else {
                     status = Step.Status.REJECTED;
+                    int next = currentIndex == base.index() && !base.isActive() ? keptAncestorOrSelf(base.index()) : currentIndex;
                     note = String.format(java.util.Locale.ROOT, "Rejected by %s: %s The next step starts from step %d.", decision.decidedBy(),
-                            decision.text(), base.index());
+                            decision.text(), next);
                 }
             }
-            Step step = new Step(index, id, display, values, status, snap, artifact, m, null, applyMs, retention, note,
+            Step step = new Step(index, base == null ? -1 : base.index(), id, display, values, status, snap, artifact, m, null, applyMs, retention, note,
                     Map.copyOf(tctx.details()), decision);
             steps.add(step);
+            if (status == Step.Status.DONE) {
+                currentIndex = index;
+            } else if (base != null && currentIndex == base.index() && !base.isActive()) {
+                currentIndex = keptAncestorOrSelf(base.index());
+            }
             publish(new PipelineEvent.StepMetrics(index, step));
             publish(new PipelineEvent.StepFinished(index, step));
             return step;

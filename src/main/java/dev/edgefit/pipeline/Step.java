@@ -13,9 +13,10 @@ import java.util.Map;
  * step's accuracy over the original's on labelled data, null without labels; {@code decision} is what the
  * experiment's acceptance rule said (which metric decided, its figure and bar; null for step 0); {@code note} says
  * which metric decided and why a step was rejected or kept against the rule; {@code details} holds what the technique
- * reported beside its snapshot (for example a sensitivity table).
+ * reported beside its snapshot (for example a sensitivity table). {@code parent} is the index of the step it was applied to
+ * (-1 for step 0): steps form a tree, and the recipe of a step is its chain of ancestors.
  */
-public record Step(int index, String techniqueId, String displayName, Map<String, Object> params, Status status,
+public record Step(int index, int parent, String techniqueId, String displayName, Map<String, Object> params, Status status,
                    ModelSnapshot snapshot, Path artifact, Metrics metrics, String error, long applyMillis,
                    Double retention, String note, Map<String, Object> details, Acceptance.Decision decision) {
 
@@ -28,12 +29,17 @@ public record Step(int index, String techniqueId, String displayName, Map<String
     public static final String ORIGINAL = "original";
 
     public Step withStatus(Status s, String newNote) {
-        return new Step(index, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis, retention, newNote, details, decision);
+        return new Step(index, parent, techniqueId, displayName, params, s, snapshot, artifact, metrics, error, applyMillis, retention, newNote, details, decision);
     }
 
     /** The id of the metric that decided whether the step was kept ("accuracy", "sqnrDb", ...), or null. */
     public String decidedBy() {
         return decision == null ? null : decision.decidedBy();
+    }
+
+    /** Whether the step was measured (kept, rejected or reverted): a step that can be built on and exported. */
+    public boolean isMeasured() {
+        return metrics != null && (status == Status.DONE || status == Status.REJECTED || status == Status.REVERTED);
     }
 
     public boolean isActive() {

@@ -86,7 +86,7 @@ public final class ReportBuilder {
                     m == null ? null : m.peakMemoryBytes(), s.note(), s.decidedBy(),
                     s.decision() == null || s.decision().value() == null || !Double.isFinite(s.decision().value()) ? null : s.decision().value(),
                     m == null || m.fidelity() == null || !Double.isFinite(m.fidelity().relL2()) ? null : m.fidelity().relL2(),
-                    m == null || m.fidelity() == null ? List.of() : m.fidelity().outputs()));
+                    m == null || m.fidelity() == null ? List.of() : m.fidelity().outputs(), s.parent() < 0 ? null : s.parent()));
         }
         List<Map<String, Object>> arts = new ArrayList<>();
         if (export != null) {
@@ -103,7 +103,7 @@ public final class ReportBuilder {
                 "Peak memory is the growth of the peak resident memory of a process of its own while ONNX Runtime loads the model and runs one inference.",
                 "On the target device, latency, peak RAM and energy are estimates (est.) with the calibration's error band; see docs/estimator.md.");
         return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes,
-                ex.acceptance().text());
+                ex.acceptance().text(), current == null ? null : ex.recipe(current.index()).toMap());
     }
 
     /** The current step on the target device, estimated (or, for this machine, measured); null if it cannot be. */

@@ -111,11 +111,12 @@ public final class ReportWriter {
 
         h.append("<h2>Steps</h2><p class=\"note\">Acceptance rule: <code>").append(esc(r.acceptance()))
                 .append("</code> (the first figure measured decides; every output is compared with the original's and the worst one counts).</p>")
-                .append("<table><tr><th>#</th><th>Technique</th><th>Parameters</th><th>Status</th><th>Size</th>")
+                .append("<table><tr><th>#</th><th>From step</th><th>Technique</th><th>Parameters</th><th>Status</th><th>Size</th>")
                 .append("<th>Accuracy</th><th>Retention</th><th>SQNR to original (worst output)</th><th>Cosine to original</th><th>Decided by</th>")
                 .append("<th>Latency p50 / p90 / p99 (this machine)</th><th>Peak memory</th></tr>");
         for (DeploymentReport.StepRow s : r.steps()) {
-            h.append("<tr><td class=\"num\">").append(s.index()).append("</td><td>").append(esc(s.technique())).append("</td><td><code>")
+            h.append("<tr><td class=\"num\">").append(s.index()).append("</td><td class=\"num\">").append(s.parent() == null ? "" : s.parent())
+                    .append("</td><td>").append(esc(s.technique())).append("</td><td><code>")
                     .append(esc(s.params().isEmpty() ? "" : s.params())).append("</code></td><td class=\"").append(esc(s.status())).append("\">")
                     .append(esc(s.status())).append(s.note() == null ? "" : "<br><span class=\"note\">" + esc(s.note()) + "</span>")
                     .append("</td><td class=\"num\">").append(esc(bytes(s.fileBytes()))).append("</td><td class=\"num\">")
@@ -129,7 +130,13 @@ public final class ReportWriter {
                     .append("</td><td class=\"num\">").append(s.peakMemoryBytes() == null ? "not measured" : esc(bytes(s.peakMemoryBytes())))
                     .append("</td></tr>");
         }
-        h.append("</table><div class=\"charts\">");
+        h.append("</table>");
+        if (r.recipe() != null) {
+            h.append("<h2>Recipe</h2><p class=\"note\">What made the reported step, from the source model (SHA-256 checked on replay): "
+                    + "<code>edgefit compress MODEL --recipe report.json --out FILE</code> replays it.</p><pre>")
+                    .append(esc(dev.edgefit.common.Json.write(r.recipe()))).append("</pre>");
+        }
+        h.append("<div class=\"charts\">");
         h.append(chart("Size (MiB)", r.steps(), s -> s.fileBytes() / 1048576.0, SERIES[0]));
         h.append(chart("Accuracy (%)", r.steps(), s -> s.accuracy() == null ? null : s.accuracy() * 100, SERIES[1]));
         h.append(chart("Latency p50 (ms, this machine)", r.steps(), DeploymentReport.StepRow::latencyP50Ms, SERIES[2]));

@@ -147,6 +147,11 @@ final class WeightsView extends VBox {
         refresh();
     }
 
+    /** The step shown beside the original. */
+    Step shownStep() {
+        return step;
+    }
+
     void close() {
         worker.shutdownNow();
     }

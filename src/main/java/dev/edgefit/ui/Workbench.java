@@ -140,6 +140,8 @@ public final class Workbench {
     final Button runButton = new Button("Run step");
     /** The acceptance rule for the next steps, as text (eval.Acceptance): "accuracy>=0.95,sqnrDb>=10", "sqnrDb>=20", "none". */
     final javafx.scene.control.TextField acceptRule = new javafx.scene.control.TextField(Acceptance.forSteps().text());
+    /** The step the next one is applied to: -1 for the current step (the default), else a measured step's index. */
+    final javafx.scene.control.ComboBox<Integer> fromStep = new javafx.scene.control.ComboBox<>();
     final Button cancelButton = new Button("Cancel");
     final Button exportButton = new Button("Export…");
     final Button revertButton = new Button("Revert step");
@@ -321,7 +323,29 @@ public final class Workbench {
         HBox.setHgrow(acceptRule, Priority.ALWAYS);
         HBox accept = new HBox(6, new Label("Keep if"), acceptRule);
         accept.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-        HBox buttons = new HBox(8, runButton, cancelButton);
+        fromStep.setId("from-step");
+        fromStep.setTooltip(new Tooltip("The step this technique is applied to: the current one, or any earlier measured step (a new branch)."));
+        fromStep.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Integer i) {
+                if (i == null || i < 0) {
+                    Step cur = experiment == null ? null : experiment.current();
+                    return cur == null ? "current step" : "current (step " + cur.index() + ")";
+                }
+                Step st = experiment == null || i >= experiment.steps().size() ? null : experiment.steps().get(i);
+                return st == null ? "step " + i : "step " + i + " (" + st.techniqueId() + ")";
+            }
+
+            @Override
+            public Integer fromString(String t) {
+                return -1;
+            }
+        });
+        fromStep.getItems().setAll(-1);
+        fromStep.setValue(-1);
+        Label from = new Label("from");
+        HBox buttons = new HBox(8, runButton, from, fromStep, cancelButton);
+        buttons.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         return new VBox(8, section("Technique"), techniqueList, formHolder, accept, buttons, progress, status);
     }
 
@@ -378,6 +402,7 @@ public final class Workbench {
         stepsTable.setId("steps-table");
         stepsTable.getColumns().setAll(List.of(
                 col("#", s -> (isCurrent(s) ? "▸ " : "") + s.index(), 36),
+                col("From", s -> s.parent() < 0 ? "" : String.valueOf(s.parent()), 44),
                 col("Technique", Step::displayName, 170),
                 col("Parameters", s -> Formats.params(s.params()), 100),
                 col("Status", this::statusText, 72),
@@ -389,10 +414,11 @@ public final class Workbench {
                         : Formats.ms(s.metrics().latencyMs().p50()) + " / " + Formats.ms(s.metrics().latencyMs().p99()), 110),
                 col("Peak RAM", s -> s.metrics().peakMemoryBytes() == null ? "n/m" : Formats.bytes(s.metrics().peakMemoryBytes()), 85)));
         stepsTable.getColumns().get(0).setStyle("-fx-alignment: CENTER-RIGHT;");
+        stepsTable.getColumns().get(1).setStyle("-fx-alignment: CENTER-RIGHT;");
         // columns keep their widths (a narrow window scrolls the table sideways rather than cut every number
         // short); the parameters column takes any width to spare
         stepsTable.setColumnResizePolicy(TableView.UNCONSTRAINED_RESIZE_POLICY);
-        TableColumn<Step, ?> params = stepsTable.getColumns().get(2);
+        TableColumn<Step, ?> params = stepsTable.getColumns().get(3);
         double others = stepsTable.getColumns().stream().filter(c -> c != params).mapToDouble(TableColumn::getPrefWidth).sum();
         params.prefWidthProperty().bind(javafx.beans.binding.Bindings.max(100.0, stepsTable.widthProperty().subtract(others + 18)));
         stepsTable.setPlaceholder(new Label("The original model is measured as step 0 when it opens; then run a technique."));
@@ -410,7 +436,7 @@ public final class Workbench {
             updateControls();
         });
         revertButton.setId("revert-button");
-        revertButton.setTooltip(new Tooltip("Undo the selected step: the next step builds on the one before it."));
+        revertButton.setTooltip(new Tooltip("Undo the selected step: if it is the current step, the next step builds on its parent."));
         revertButton.setOnAction(e -> {
             Step s = stepsTable.getSelectionModel().getSelectedItem();
             if (s != null && experiment != null) {
@@ -662,9 +688,17 @@ public final class Workbench {
         if (experiment == null || running != null || form == null) {
             return;
         }
+        int base = fromStep.getValue() == null ? -1 : fromStep.getValue();
+        String why = experiment.precheck(form.technique(), base);
+        if (why != null) {
+            showError(new EdgeFitException(EdgeFitException.Kind.NOT_APPLICABLE, why));
+            return;
+        }
         try {
             experiment.setAcceptance(Acceptance.parse(acceptRule.getText(), Acceptance.forSteps()));
-            startTask(experiment.run(form.technique(), form.params()), form.technique().displayName());
+            startTask(experiment.run(form.technique(), form.params(), base), form.technique().displayName()
+                    + (base < 0 ? "" : " from step " + base));
+            fromStep.setValue(-1); // the next step builds on the current one unless another is chosen again
         } catch (EdgeFitException e) {
             showError(e);
         }
@@ -725,6 +759,9 @@ public final class Workbench {
             updateControls();
         } else if (e instanceof PipelineEvent.StepReverted || e instanceof PipelineEvent.StepKept) {
             refreshSteps();
+            charts.show(experiment.steps());
+            // the step now current is selected, so that Revert, Keep and the Sensitivity tab act on it without a click
+            selectStep(experiment.current());
             weights.showStep(experiment.current());
             status.setText(e instanceof PipelineEvent.StepReverted r ? "Step " + r.stepIndex() + " reverted; the next step builds on step "
                     + experiment.current().index() + "." : "Step " + ((PipelineEvent.StepKept) e).stepIndex() + " kept.");
@@ -736,7 +773,8 @@ public final class Workbench {
     private void finished(Step s) {
         running = null;
         refreshSteps();
-        charts.add(s);
+        charts.show(experiment.steps());
+        selectStep(s);
         weights.showStep(experiment.current());
         Metrics m = s.metrics();
         String quality = m.accuracy() != null ? ", accuracy " + Formats.pct(m.accuracy())
@@ -768,6 +806,25 @@ public final class Workbench {
         if (selected != null) {
             steps.stream().filter(x -> x.index() == selected.index()).findFirst().ifPresent(x -> stepsTable.getSelectionModel().select(x));
         }
+        // the "from step" choices: the current step, then every measured step; a choice that is gone falls back to current
+        Integer chosen = fromStep.getValue();
+        List<Integer> choices = new java.util.ArrayList<>(List.of(-1));
+        steps.stream().filter(Step::isMeasured).forEach(x -> choices.add(x.index()));
+        fromStep.getItems().setAll(choices);
+        int value = chosen != null && choices.contains(chosen) ? chosen : -1;
+        fromStep.setValue(null); // the label of "current" changes with the current step: set it again
+        fromStep.setValue(value);
+    }
+
+    /** Selects {@code s} in the Steps table (the Sensitivity tab and Revert/Keep follow the selection). */
+    private void selectStep(Step s) {
+        if (s == null) {
+            return;
+        }
+        stepsTable.getItems().stream().filter(x -> x.index() == s.index()).findFirst().ifPresent(x -> {
+            stepsTable.getSelectionModel().select(x);
+            stepsTable.scrollTo(x);
+        });
     }
 
     /** Fit of the current step on the selected device, from the measured figures (nothing is run again). */
@@ -906,7 +963,7 @@ public final class Workbench {
         worker.submit(() -> {
             try {
                 ExportResult r = ExportService.export(new ExportService.Request(cur.snapshot(), ex.sourceFile(), dir,
-                        formats, ex.data(), 64, null, overwrite, Map.of("step", cur.index()), d, ExportService.DEFAULT_CALIBRATION_SAMPLES,
+                        formats, ex.data(), 64, null, overwrite, ex.recipe(cur.index()).toMap(), d, ExportService.DEFAULT_CALIBRATION_SAMPLES,
                         ex.inputs()),
                         new Progress() {
                             private String last;

@@ -114,7 +114,51 @@ class ExperimentTest {
             dev.edgefit.compress.Int4WeightOnly q4 = new dev.edgefit.compress.Int4WeightOnly();
             ExecutionException e = assertThrows(ExecutionException.class, () -> ex.run(q4, Params.defaults(q4)).result().get(2, TimeUnit.MINUTES));
             String msg = e.getCause().getMessage();
-            assertTrue(msg.startsWith("int4 on fashion_cnn.onnx after step 1 (int8-dynamic): already int8: "), msg);
+            assertTrue(msg.startsWith("int4 cannot apply to step 1 (int8-dynamic) of fashion_cnn.onnx: already int8: "), msg);
+            assertEquals(msg, ex.precheck(q4, 1), "the pre-check says the same before anything runs");
+            assertEquals(2, ex.steps().size(), "a refused step adds no step");
+        }
+    }
+
+    /** Steps form a tree: int8 and int4 both from the original; each step's recipe is its own chain. */
+    @Test
+    void twoStepsCanBothStartFromTheOriginalAndEachRecipeIsItsChain() throws Exception {
+        Path work = TestModels.tempDir("branch");
+        try (Experiment ex = new Experiment(TestModels.sampleCnn(), null, EvalConfig.defaults().withRuns(1, 2).withFidelitySamples(2), work)) {
+            ex.setThreshold(0);
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            Int8Dynamic q8 = new Int8Dynamic();
+            dev.edgefit.compress.Int4WeightOnly q4 = new dev.edgefit.compress.Int4WeightOnly();
+            dev.edgefit.compress.Fp16 f16 = new dev.edgefit.compress.Fp16();
+            Step a = ex.run(q8, Params.defaults(q8)).result().get(2, TimeUnit.MINUTES);
+            assertNotNull(ex.precheck(q4, 1), "int4 after int8 is refused before it runs");
+            assertNull(ex.precheck(q4, 0), "int4 on the original may run");
+            Step b = ex.run(q4, Params.defaults(q4), 0).result().get(2, TimeUnit.MINUTES);
+            assertEquals(0, a.parent());
+            assertEquals(0, b.parent(), "int4 was applied to the original, not to int8");
+            assertEquals(2, ex.current().index());
+            Step c = ex.run(f16, Params.defaults(f16), 1).result().get(2, TimeUnit.MINUTES);
+            assertEquals(1, c.parent());
+            assertNotEquals(Files.size(b.artifact()), Files.size(a.artifact()));
+
+            assertEquals(List.of(0, 1, 3), ex.chain(3).stream().map(Step::index).toList());
+            assertEquals(List.of(0, 2), ex.chain(2).stream().map(Step::index).toList());
+            Recipe r2 = ex.recipe(2);
+            assertEquals(List.of("int4"), r2.steps().stream().map(Recipe.Entry::technique).toList());
+            assertEquals(Params.defaults(q4).values(), r2.steps().get(0).params(), "every parameter, defaults included");
+            Recipe r3 = ex.recipe(3);
+            assertEquals(List.of("int8-dynamic", "fp16"), r3.steps().stream().map(Recipe.Entry::technique).toList());
+            assertEquals(List.of(1, 3), r3.steps().stream().map(Recipe.Entry::step).toList());
+            assertEquals(ex.sourceSha256(), r3.sourceSha256());
+            assertTrue(r3.data().generated());
+            assertEquals("none", r3.acceptance());
+
+            ex.revert(3);
+            assertEquals(1, ex.current().index(), "after reverting the current step its parent is current");
+            ex.revert(1);
+            assertEquals(0, ex.current().index());
+            ExecutionException none = assertThrows(ExecutionException.class, () -> ex.run(q8, Params.defaults(q8), 9).result().get(2, TimeUnit.MINUTES));
+            assertTrue(none.getCause().getMessage().startsWith("There is no step 9 to start from"), none.getCause().getMessage());
         }
     }
 }
