@@ -132,6 +132,15 @@ public record Constraints(Long maxModelBytes, Long maxRamBytes, Double maxLatenc
         return String.format(Locale.ROOT, "%.2f %s", (double) bytes / scale, names[i]);
     }
 
+    /**
+     * A size as text that reads back ({@link #parseBytes}) to the same byte count: {@link #formatBytes} when that is whole
+     * ("512 KiB"), else the bytes ("700000 B"). For form fields that are saved.
+     */
+    public static String formatBytesExact(long bytes) {
+        String f = formatBytes(bytes);
+        return parseBytes(f) == bytes ? f : bytes + " B";
+    }
+
     /** The largest unit (1, 1024, 1024^2, ..., up to tebi) not above |bytes|. */
     private static long unitScale(long bytes) {
         long abs = Math.abs(bytes);

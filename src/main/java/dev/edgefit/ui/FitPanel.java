@@ -92,6 +92,11 @@ final class FitPanel extends VBox {
         render();
     }
 
+    /** The device estimate the panel judges by, or null (none, pending, or a device measured here). */
+    dev.edgefit.device.Estimate estimate() {
+        return estimate;
+    }
+
     private void render() {
         rows.getChildren().clear();
         deviceFacts.setText(device == null ? "" : facts(device));

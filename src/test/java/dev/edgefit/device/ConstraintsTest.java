@@ -73,6 +73,8 @@ class ConstraintsTest {
         assertEquals("900 B", Constraints.formatBytes(900));
         assertEquals("512 KiB", Constraints.formatBytes(524_288));
         assertEquals("683.59 KiB", Constraints.formatBytes(700_000));
+        assertEquals("700000 B", Constraints.formatBytesExact(700_000), "a saved field reads back to the byte");
+        assertEquals("512 KiB", Constraints.formatBytesExact(524_288));
         assertEquals("14.90 GiB", Constraints.formatBytes(16_000_000_000L));
         assertEquals("1000 KiB", Constraints.formatBytes(1_024_000));
         assertEquals("0 B", Constraints.formatBytes(0));
