@@ -159,6 +159,7 @@ public final class DeviceEstimates {
             if (chosen != null) {
                 band = cal.bandPct(worst.level(), d.resourceClass());
                 basis = worst.level().text() + " (" + worst.rows() + " published figure" + (worst.rows() == 1 ? "" : "s") + ")";
+                basis += int8NoFaster(w, d, chosen);
                 fallback = Estimator.fallbackOps(w, d, chosen);
                 if (!fallback.isEmpty()) {
                     int n = fallback.values().stream().mapToInt(Integer::intValue).sum();
@@ -203,6 +204,26 @@ public final class DeviceEstimates {
         }
         return new Estimate(d.id(), d.name(), chosen == null ? null : chosen.id(), prec, ms, band, basis, measured, ram, flash, energy,
                 fits, reasons, fallback, checks, d.formats(), d.resourceClass());
+    }
+
+    /**
+     * "; int8 is estimated no faster than fp32 ..." when int8 operators carry MACs and run on a CPU whose int8 peak is no
+     * higher than its fp32 peak (no int8 dot-product instructions, e.g. the Cortex-A72 of a Raspberry Pi 4), else "".
+     */
+    static String int8NoFaster(Workload w, DeviceProfile d, Runtime r) {
+        boolean int8 = w.ops().stream().anyMatch(o -> o.hasMacs() && o.macs() > 0 && o.precision().equals("int8")
+                && Estimator.place(o, d, r).precision().equals("int8") && Estimator.place(o, d, r).runtime().target() == DeviceProfile.Target.CPU);
+        if (!int8) {
+            return "";
+        }
+        Runtime cpu = r.target() == DeviceProfile.Target.CPU ? r : r.fallback() == null ? null : d.runtime(r.fallback()).orElse(null);
+        if (cpu == null || Estimator.peakOpsPerSecond(d, cpu, "int8") > Estimator.peakOpsPerSecond(d, cpu, "fp32")) {
+            return "";
+        }
+        return "; int8 is estimated no faster than fp32 here: " + (d.cpu().model() == null ? "the CPU" : d.cpu().model())
+                + " has no int8 dot-product instructions (cpu.macsPerCycle gives int8 the fp32 rate), so int8 matrix products take"
+                + " as long as float ones and the quantize operators add time; a CPU with int8 dot products (Armv8.2 SDOT, x86 VNNI)"
+                + " runs the same model faster";
     }
 
     /** The precision most of the workload's MACs compute in. */
