@@ -96,14 +96,17 @@ class EstimateCommand implements Callable<Integer> {
         Constraints user = limits.constraints();
         Workload natural = Workload.of(m, fixed, null);
         Workload converted = precision == null ? null : Workload.of(m, fixed, precision);
-        Supplier<Double> host = () -> Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50).withInputs(fixed), Progress.NONE)
-                .latencyMs().p50();
+        long fileBytes = Files.size(model);
+        Supplier<FitCheck.Measured> host = () -> {
+            var mm = Evaluator.evaluate(model, EvalConfig.defaults().withRuns(5, 50).withInputs(fixed), Progress.NONE);
+            return new FitCheck.Measured(fileBytes, mm.peakMemoryBytes(), mm.latencyMs() == null ? null : mm.latencyMs().p50());
+        };
         List<Estimate> out = new ArrayList<>();
         Calibration cal = Calibration.of(catalog.profiles());
         java.util.Set<String> written = dev.edgefit.export.ExportFormat.writtenFor(m);
         for (DeviceProfile d : chosen) {
             Constraints c = user.isEmpty() ? null : user.orElse(d.defaultConstraints());
-            out.addAll(DeviceEstimates.estimate(natural, converted, Files.size(model), List.of(d), runtime, precision, c, cal, host, written));
+            out.addAll(DeviceEstimates.estimateMeasured(natural, converted, fileBytes, List.of(d), runtime, precision, c, cal, host, written));
         }
         return out;
     }
@@ -112,11 +115,12 @@ class EstimateCommand implements Callable<Integer> {
         Cli.Table t = new Cli.Table("device", "runtime", "latency", "peak RAM", "flash", "energy", "fits", "notes").align("llrrrrll");
         for (Estimate e : estimates) {
             t.row(e.device(), e.runtime() == null ? "-" : e.runtime(), e.latencyText(), Constraints.formatBytes(e.peakRamBytes()),
-                    Constraints.formatBytes(e.flashBytes()), e.energyText(), e.fits() ? "yes" : "no", String.join(" ", e.reasons()));
+                    Constraints.formatBytes(e.flashBytes()), e.energyText(), e.verdict().fitsText(), String.join(" ", e.reasons()));
         }
         t.printTo(o, "", true);
         o.println("Estimates (est.) come from a roofline model calibrated to published latencies; the band is the calibration's"
-                + " leave-one-out error (docs/estimator.md). Peak RAM is weights in RAM + largest live activations.");
+                + " leave-one-out error (docs/estimator.md); a band wider than the estimate itself is unknown and never fits. Peak RAM is"
+                + " weights in RAM + largest live activations + runtime; this-machine's figures are measured.");
         o.flush();
     }
 
@@ -134,6 +138,7 @@ class EstimateCommand implements Callable<Integer> {
         j.put("flashBytes", e.flashBytes());
         j.put("energyMj", e.energyMj());
         j.put("fits", e.fits());
+        j.put("verdict", e.verdict().id());
         j.put("reasons", e.reasons());
         j.put("fallbackOps", e.fallbackOps());
         List<Map<String, Object>> checks = new ArrayList<>();
@@ -143,6 +148,9 @@ class EstimateCommand implements Callable<Integer> {
             c.put("limit", r.limit());
             c.put("value", r.actual());
             c.put("status", r.status().id());
+            if (r.thisMachine() != null) {
+                c.put("thisMachine", r.thisMachine());
+            }
             c.put("marginPct", Double.isNaN(r.marginPct()) ? null : r.marginPct());
             checks.add(c);
         }
@@ -176,7 +184,7 @@ class EstimateCommand implements Callable<Integer> {
                         .map(c -> c.status().id() + (c.marginText().isEmpty() ? "" : " (" + c.marginText() + ")"))
                         .orElse("-")));
             }
-            t.row(cells("fits", estimates, e -> e.fits() ? "yes" : "no"));
+            t.row(cells("fits", estimates, e -> e.verdict().fitsText()));
             t.row(cells("formats", estimates, e -> String.join(",", e.formats())));
             t.row(cells("class", estimates, e -> e.resourceClass().id()));
             t.printTo(o, "", true);

@@ -126,8 +126,11 @@ final class ExportCommand implements Callable<Integer> {
         }
         for (Artifact a : r.artifacts()) {
             if (a.details() != null && a.details().get("arenaEstimateBytes") != null) {
-                o.printf(Locale.ROOT, "%s: tensor arena about %,d bytes (estimate), register %s%n    %s%n", a.path().getFileName(),
-                        ((Number) a.details().get("arenaEstimateBytes")).longValue(), a.details().get("resolvers"), a.details().get("fit"));
+                long est = ((Number) a.details().get("arenaEstimateBytes")).longValue();
+                long rec = ((Number) a.details().get("arenaRecommendedBytes")).longValue();
+                o.printf(Locale.ROOT, "%s: tensor arena %s (EDGEFIT_TENSOR_ARENA_SIZE: the estimate of %s + 25%%), register %s%n    %s%n",
+                        a.path().getFileName(), dev.edgefit.device.Constraints.formatBytes(rec), dev.edgefit.device.Constraints.formatBytes(est),
+                        a.details().get("resolvers"), a.details().get("fit"));
             }
         }
         o.println("manifest " + r.manifest());

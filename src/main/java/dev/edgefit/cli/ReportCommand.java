@@ -79,7 +79,7 @@ final class ReportCommand implements Callable<Integer> {
         var fixed = inputOptions.overrides(m, model);
         DeviceProfile dev = null;
         if (device != null) {
-            dev = DeviceCatalog.withUserProfiles().require(device);
+            dev = DeviceCatalog.withUserProfiles().plus(HostInfo.detect().thisMachine()).require(device);
         }
         Constraints user = limits.constraints();
         Constraints constraints = dev == null ? user : user.orElse(dev.defaultConstraints());
@@ -139,7 +139,12 @@ final class ReportCommand implements Callable<Integer> {
                     Cli.print(o, "step " + s.index() + " " + s.techniqueId() + ": " + s.status().name().toLowerCase(java.util.Locale.ROOT)
                             + (s.note() == null ? "" : " (" + s.note() + ")"), s.metrics());
                 }
-                r.constraints().forEach(c -> o.printf("constraint %-12s %-8s limit %s, measured %s%n", c.name(), c.status(), c.limit(), c.actual()));
+                String where = dev == null || HostInfo.THIS_MACHINE.equals(dev.id()) ? "measured" : "on the device";
+                r.constraints().forEach(c -> o.printf("constraint %-12s %-12s limit %s, %s %s%s%n", c.name(), c.status(), c.limit(), where, c.actual(),
+                        c.thisMachine() == null ? "" : " (this machine's: " + c.thisMachine() + ")"));
+                if (r.device().get("verdict") != null) {
+                    o.println("fits " + dev.id() + ": " + ReportWriter.verdict(r));
+                }
                 ExportCommand.print(spec, exported, false);
                 o.println("report " + out.resolve("report.html"));
                 o.flush();

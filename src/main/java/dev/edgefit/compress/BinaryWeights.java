@@ -13,9 +13,12 @@ import java.util.List;
 
 /**
  * Binary weights: w = sign(w) x alpha, with alpha = mean |w| per output channel (XNOR-Net's scaling). The file
- * stores one bit per weight (packed eight to a byte) and two floats per channel; a small constant subgraph
- * (BitShift, Mod, Cast, Mul, Sub) unpacks it. ONNX Runtime folds that subgraph when it loads the model, so at
- * run time the weights are float32 and the arithmetic is float32: the gain is the file, not speed or memory.
+ * stores one bit per weight (packed eight to a byte) and two floats per channel; a small subgraph in the model
+ * (BitShift, Mod, Cast, Mul, Sub) unpacks the bits to float32. Whether ONNX Runtime folds that subgraph once at load
+ * time or runs it at every inference, the weights it multiplies with are float32 and so is the arithmetic: there is
+ * no speed or memory gain, and the unpacking can make inference slower. Only the binarized weights shrink (about 1/32
+ * of their float size plus the scales); embeddings (Gather), biases, small weights and by default the first and last
+ * layers stay float, so how much smaller the whole file gets depends on the model and is what the step measures.
  */
 public final class BinaryWeights implements Technique {
     public static final String ID = "binary";
@@ -32,8 +35,10 @@ public final class BinaryWeights implements Technique {
 
     @Override
     public String description() {
-        return "Stores Conv/MatMul/Gemm weights as 1 bit each (sign) with a float scale per output channel. About 32x smaller "
-                + "weights on disk; ONNX Runtime unpacks them to float32 at load time. Expect a large accuracy drop.";
+        return "Stores Conv/MatMul/Gemm weights as packed sign bits (8 per byte) with a float scale per output channel; a subgraph"
+                + " in the model unpacks them to float32 at load or run time, so arithmetic and memory stay float32 and inference"
+                + " can be slower. Only the binarized weights shrink (embeddings, biases and the first and last layers stay float):"
+                + " the file size is measured, not promised. Expect a large accuracy drop.";
     }
 
     @Override

@@ -116,24 +116,14 @@ public record Constraints(Long maxModelBytes, Long maxRamBytes, Double maxLatenc
     }
 
     /**
-     * A size for people: the unit family that states it exactly (8,388,608 is "8 MiB", 8,000,000 is "8 MB"),
-     * else binary units with two decimals ("22.37 MiB").
+     * A size for people, in binary units as device memories are: whole if exact ("8 MiB", "512 KiB"), else with two
+     * decimals ("22.37 MiB", "683.59 KiB" for 700,000 bytes). Every view, table, report and CLI line writes sizes here.
      */
     public static String formatBytes(long bytes) {
-        return formatBytes(bytes, prefersSi(bytes));
-    }
-
-    /** True when SI units state this size as a whole number and binary units do not (8,000,000 but not 8,388,608). */
-    public static boolean prefersSi(long bytes) {
-        return !wholeIn(bytes, false) && wholeIn(bytes, true);
-    }
-
-    /** A size in SI units (si) or binary units: whole if exact, else with two decimals. */
-    public static String formatBytes(long bytes, boolean si) {
-        String[] names = si ? new String[] {"B", "KB", "MB", "GB", "TB"} : new String[] {"B", "KiB", "MiB", "GiB", "TiB"};
-        long scale = unitScale(bytes, si);
+        String[] names = {"B", "KiB", "MiB", "GiB", "TiB"};
+        long scale = unitScale(bytes);
         int i = 0;
-        for (long s = scale; s > 1; s /= si ? 1000 : 1024) {
+        for (long s = scale; s > 1; s /= 1024) {
             i++;
         }
         if (bytes % scale == 0) {
@@ -142,19 +132,23 @@ public record Constraints(Long maxModelBytes, Long maxRamBytes, Double maxLatenc
         return String.format(Locale.ROOT, "%.2f %s", (double) bytes / scale, names[i]);
     }
 
-    /** The largest unit (1, 1000, 1000^2, ... or 1, 1024, 1024^2, ..., up to tera) not above |bytes|. */
-    private static long unitScale(long bytes, boolean si) {
-        long base = si ? 1000 : 1024;
-        long abs = Math.abs(bytes);
-        long scale = 1;
-        for (int i = 0; i < 4 && abs / scale >= base; i++) {
-            scale *= base;
-        }
-        return scale;
+    /**
+     * A size as text that reads back ({@link #parseBytes}) to the same byte count: {@link #formatBytes} when that is whole
+     * ("512 KiB"), else the bytes ("700000 B"). For form fields that are saved.
+     */
+    public static String formatBytesExact(long bytes) {
+        String f = formatBytes(bytes);
+        return parseBytes(f) == bytes ? f : bytes + " B";
     }
 
-    private static boolean wholeIn(long bytes, boolean si) {
-        return bytes % unitScale(bytes, si) == 0;
+    /** The largest unit (1, 1024, 1024^2, ..., up to tebi) not above |bytes|. */
+    private static long unitScale(long bytes) {
+        long abs = Math.abs(bytes);
+        long scale = 1;
+        for (int i = 0; i < 4 && abs / scale >= 1024; i++) {
+            scale *= 1024;
+        }
+        return scale;
     }
 
     /** A duration in milliseconds for people: "20 ms", "0.35 ms", "1250 ms". */

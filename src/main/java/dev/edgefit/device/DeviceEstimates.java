@@ -42,6 +42,17 @@ public final class DeviceEstimates {
     public static List<Estimate> estimate(Workload natural, Workload converted, long fileBytes, Collection<DeviceProfile> devices,
                                           String runtime, String precision, Constraints constraints, Calibration cal,
                                           Supplier<Double> hostLatency, Collection<String> written) {
+        return estimateMeasured(natural, converted, fileBytes, devices, runtime, precision, constraints, cal,
+                hostLatency == null ? null : () -> new FitCheck.Measured(fileBytes, null, hostLatency.get()), written);
+    }
+
+    /**
+     * As above, with what was measured on this machine (latency and peak memory), asked only for {@code this-machine}:
+     * there the measured figures are the device's figures.
+     */
+    public static List<Estimate> estimateMeasured(Workload natural, Workload converted, long fileBytes, Collection<DeviceProfile> devices,
+                                                  String runtime, String precision, Constraints constraints, Calibration cal,
+                                                  Supplier<FitCheck.Measured> host, Collection<String> written) {
         if (precision != null && !DeviceCatalog.PRECISIONS.contains(precision)) {
             throw EdgeFitException.badParameter("precision '" + precision + "' is unknown; use one of " + String.join(", ", DeviceCatalog.PRECISIONS) + ".");
         }
@@ -49,7 +60,7 @@ public final class DeviceEstimates {
         long flash = precision == null ? fileBytes : Math.max(converted.weightBytes(), fileBytes - natural.weightBytes() + converted.weightBytes());
         List<Estimate> out = new ArrayList<>();
         for (DeviceProfile d : devices) {
-            out.add(one(w, flash, d, runtime, precision, constraints, cal, hostLatency, written));
+            out.add(one(w, flash, d, runtime, precision, constraints, cal, host, written));
         }
         return out;
     }
@@ -85,7 +96,7 @@ public final class DeviceEstimates {
     }
 
     static Estimate one(Workload w, long flash, DeviceProfile d, String runtimeId, String precision, Constraints constraints,
-                        Calibration cal, Supplier<Double> hostLatency, Collection<String> written) {
+                        Calibration cal, Supplier<FitCheck.Measured> host, Collection<String> written) {
         Constraints c = constraints != null ? constraints : d.defaultConstraints();
         String prec = precision == null ? "as-is" : precision;
         List<String> reasons = new ArrayList<>();
@@ -95,9 +106,11 @@ public final class DeviceEstimates {
         String basis;
         boolean measured = false;
         Map<String, Integer> fallback = Map.of();
+        FitCheck.Measured here = null;
         if (HostInfo.THIS_MACHINE.equals(d.id())) {
             chosen = d.runtimes().isEmpty() ? null : d.runtimes().get(0);
-            ms = hostLatency == null ? null : hostLatency.get();
+            here = host == null ? null : host.get();
+            ms = here == null ? null : here.latencyMs();
             band = ms == null ? null : 0.0;
             measured = ms != null;
             basis = ms == null ? "not measured" : "measured on this machine with ONNX Runtime (median)";
@@ -146,6 +159,7 @@ public final class DeviceEstimates {
             if (chosen != null) {
                 band = cal.bandPct(worst.level(), d.resourceClass());
                 basis = worst.level().text() + " (" + worst.rows() + " published figure" + (worst.rows() == 1 ? "" : "s") + ")";
+                basis += int8NoFaster(w, d, chosen);
                 fallback = Estimator.fallbackOps(w, d, chosen);
                 if (!fallback.isEmpty()) {
                     int n = fallback.values().stream().mapToInt(Integer::intValue).sum();
@@ -163,7 +177,25 @@ public final class DeviceEstimates {
                 + (chosen == null || chosen.ramOverheadBytes() == null ? 0 : chosen.ramOverheadBytes());
         Double power = d.typicalPowerW() != null ? d.typicalPowerW() : d.peakPowerW();
         Double energy = power == null || ms == null ? null : power * ms;
-        List<FitCheck.ConstraintResult> checks = FitCheck.checkEstimate(c, d, flash, ram, ms, band == null ? 0 : band);
+        FitCheck.Figures figures;
+        if (HostInfo.THIS_MACHINE.equals(d.id())) {
+            // this machine: what was measured is the device's figure; peak memory not measured is not replaced by an estimate
+            Long peak = here == null ? null : here.peakRamBytes();
+            if (peak != null && peak >= 0) {
+                ram = peak;
+            } else {
+                reasons.add("Peak RAM is the estimate (weights + largest live activations): it was not measured here.");
+            }
+            figures = new FitCheck.Figures(flash, peak != null && peak >= 0 ? peak : null, FitCheck.RAM_NOTE, ms, 0, true);
+        } else {
+            figures = new FitCheck.Figures(flash, ram, FitCheck.RAM_ESTIMATE_NOTE, ms, band == null ? 0 : band, false);
+        }
+        List<FitCheck.ConstraintResult> checks = FitCheck.check(c, d, figures, null);
+        if (!measured && band != null && band > FitCheck.MAX_BAND_PCT) {
+            reasons.add(String.format(Locale.ROOT, "Latency unknown: the roofline gives %s, but its band (±%.0f%%) is wider than the"
+                    + " estimate itself (no calibration for %s on a device like this), so no latency limit is judged met.",
+                    Constraints.formatMillis(ms), band, chosen.id()));
+        }
         boolean fits = FitCheck.overall(checks) == FitCheck.Status.PASS && ms != null;
         for (FitCheck.ConstraintResult r : checks) {
             if (r.status() == FitCheck.Status.FAIL) {
@@ -172,6 +204,26 @@ public final class DeviceEstimates {
         }
         return new Estimate(d.id(), d.name(), chosen == null ? null : chosen.id(), prec, ms, band, basis, measured, ram, flash, energy,
                 fits, reasons, fallback, checks, d.formats(), d.resourceClass());
+    }
+
+    /**
+     * "; int8 is estimated no faster than fp32 ..." when int8 operators carry MACs and run on a CPU whose int8 peak is no
+     * higher than its fp32 peak (no int8 dot-product instructions, e.g. the Cortex-A72 of a Raspberry Pi 4), else "".
+     */
+    static String int8NoFaster(Workload w, DeviceProfile d, Runtime r) {
+        boolean int8 = w.ops().stream().anyMatch(o -> o.hasMacs() && o.macs() > 0 && o.precision().equals("int8")
+                && Estimator.place(o, d, r).precision().equals("int8") && Estimator.place(o, d, r).runtime().target() == DeviceProfile.Target.CPU);
+        if (!int8) {
+            return "";
+        }
+        Runtime cpu = r.target() == DeviceProfile.Target.CPU ? r : r.fallback() == null ? null : d.runtime(r.fallback()).orElse(null);
+        if (cpu == null || Estimator.peakOpsPerSecond(d, cpu, "int8") > Estimator.peakOpsPerSecond(d, cpu, "fp32")) {
+            return "";
+        }
+        return "; int8 is estimated no faster than fp32 here: " + (d.cpu().model() == null ? "the CPU" : d.cpu().model())
+                + " has no int8 dot-product instructions (cpu.macsPerCycle gives int8 the fp32 rate), so int8 matrix products take"
+                + " as long as float ones and the quantize operators add time; a CPU with int8 dot products (Armv8.2 SDOT, x86 VNNI)"
+                + " runs the same model faster";
     }
 
     /** The precision most of the workload's MACs compute in. */

@@ -79,13 +79,20 @@ final class ModelCard {
                 s.append("- TFLite Micro: `micro/model_data.cc` holds the model as `g_model_data` (").append(d.get("modelBytes"))
                         .append(" bytes, 16-byte aligned, const: it stays in flash); `micro/model_data.h` declares it and `edgefit_register_ops()`.\n");
                 s.append("- Register with `").append(d.get("opResolver")).append("`: ").append(String.join(", ", castList(d.get("resolvers")))).append(".\n");
-                s.append("- Tensor arena: about ").append(d.get("arenaEstimateBytes")).append(" bytes (an estimate); `EDGEFIT_TENSOR_ARENA_SIZE` is ")
-                        .append(d.get("arenaRecommendedBytes")).append(". Measure with `MicroInterpreter::arena_used_bytes()`.\n");
+                s.append("- Tensor arena: `EDGEFIT_TENSOR_ARENA_SIZE` is ").append(bytes(d.get("arenaRecommendedBytes")))
+                        .append(", the estimate of ").append(bytes(d.get("arenaEstimateBytes")))
+                        .append(" + 25%. Measure with `MicroInterpreter::arena_used_bytes()`.\n");
                 s.append("- Fit: ").append(d.get("fit")).append('\n');
             }
         }
         s.append("\n## Not produced\n\n").append(ExportFormat.COREML_NOTE).append('\n');
         return s.toString();
+    }
+
+    /** "12.5 KiB (12,800 bytes)" for a byte count. */
+    private static String bytes(Object n) {
+        long b = ((Number) n).longValue();
+        return String.format(Locale.ROOT, "%s (%,d bytes)", dev.edgefit.device.Constraints.formatBytes(b), b);
     }
 
     private static List<String> castList(Object o) {

@@ -17,7 +17,11 @@ public record DeploymentReport(String generated, String edgefitVersion, ModelInf
     public record ModelInfo(String file, long bytes, String sha256, long opset, long parameters, Long macs, Map<String, Integer> opHistogram) {
     }
 
-    public record ConstraintRow(String name, String limit, String actual, String status, Double marginPct, String note) {
+    /**
+     * One limit judged ({@link dev.edgefit.device.FitCheck}): actual is the figure that decides (the device's: "est." for an
+     * estimate), thisMachine the figure measured here when the device's estimate decides, else null.
+     */
+    public record ConstraintRow(String name, String limit, String actual, String status, Double marginPct, String note, String thisMachine) {
     }
 
     /**

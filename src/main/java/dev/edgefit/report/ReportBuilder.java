@@ -50,6 +50,9 @@ public final class ReportBuilder {
             hostMap.put("runtime", current.metrics().runtime());
         }
         Map<String, Object> dev = new LinkedHashMap<>();
+        Constraints c = constraints != null ? constraints : device != null ? device.defaultConstraints() : null;
+        Estimate est = null;
+        Long arena = arenaBytes(export);
         if (device != null) {
             dev.put("id", device.id());
             dev.put("name", device.name());
@@ -59,18 +62,33 @@ public final class ReportBuilder {
             dev.put("storageBytes", device.storageBytes());
             dev.put("formats", device.formats());
             if (current != null && current.snapshot() != null && current.metrics() != null) {
-                dev.put("estimate", estimate(device, current, constraints, ex.inputs()));
+                est = estimate(device, current, constraints, ex.inputs());
             }
         }
         List<DeploymentReport.ConstraintRow> rows = new ArrayList<>();
-        Constraints c = constraints != null ? constraints : device != null ? device.defaultConstraints() : null;
-        if (c != null && current != null && current.metrics() != null) {
+        if (current != null && current.metrics() != null && (c != null || device != null)) {
             Metrics m = current.metrics();
-            for (FitCheck.ConstraintResult r : FitCheck.check(c, m.fileBytes(), m.peakMemoryBytes(),
-                    m.latencyMs() == null ? null : m.latencyMs().p50())) {
+            FitCheck.Measured here = new FitCheck.Measured(m.fileBytes(), m.peakMemoryBytes(), m.latencyMs() == null ? null : m.latencyMs().p50());
+            Long ram = FitCheck.measuredHere(device) ? null : arena;
+            List<FitCheck.ConstraintResult> checks = FitCheck.check(c, device, here, est, ram);
+            for (FitCheck.ConstraintResult r : checks) {
                 rows.add(new DeploymentReport.ConstraintRow(r.name(), r.limit(), r.actual(), r.status().name(),
-                        Double.isNaN(r.marginPct()) ? null : r.marginPct(), r.note()));
+                        Double.isNaN(r.marginPct()) ? null : r.marginPct(), r.note(), r.thisMachine()));
             }
+            if (device != null) {
+                // the Fits line and the limit rows are one verdict
+                if (est != null) {
+                    est = est.withChecks(checks, ram != null ? ram : est.peakRamBytes());
+                }
+                FitCheck.Status v = FitCheck.overall(checks);
+                if (v == FitCheck.Status.PASS && (est == null || est.latencyMs() == null)) {
+                    v = FitCheck.Status.NOT_MEASURED;
+                }
+                dev.put("verdict", v);
+            }
+        }
+        if (est != null) {
+            dev.put("estimate", est);
         }
         List<DeploymentReport.StepRow> steps = new ArrayList<>();
         for (Step s : ex.steps()) {
@@ -99,23 +117,41 @@ public final class ReportBuilder {
                 "A step is kept when it meets the acceptance rule " + ex.acceptance().text() + ": the first figure measured decides (accuracy "
                         + "retention with labelled data, else the SQNR of the worst output; every output is compared with the original's, "
                         + "near-zero outputs against a noise floor of 1e-3 of max(peak, 1)). Cosine and top-1 are shown only where they mean something.",
-                "Latency and peak memory are measured on this machine (the host above), not on the target device.",
+                "Latency and peak memory in the steps are measured on this machine (the host above), not on the target device.",
+                "The constraints are judged on the target device's figures: for a device other than this machine, latency and peak RAM"
+                        + " are its estimates (est., with the band; a TFLite Micro export's tensor arena where there is one), with this machine's"
+                        + " measured figures beside them; a latency band wider than the estimate itself is unknown, never a pass.",
                 "Peak memory is the growth of the peak resident memory of a process of its own while ONNX Runtime loads the model and runs one inference.",
                 "On the target device, latency, peak RAM and energy are estimates (est.) with the calibration's error band; see docs/estimator.md.");
         return new DeploymentReport(Instant.now().toString(), ExportService.version(), model, hostMap, dev, rows, steps, arts, notes,
                 ex.acceptance().text(), current == null ? null : ex.recipe(current.index()).toMap());
     }
 
+    /** The recommended tensor arena of a TFLite Micro artifact in the export (what the firmware reserves), or null. */
+    static Long arenaBytes(ExportResult export) {
+        if (export == null) {
+            return null;
+        }
+        for (Artifact a : export.artifacts()) {
+            if (ExportFormat.TFLITE_MICRO.id().equals(a.format()) && a.details() != null
+                    && a.details().get("arenaRecommendedBytes") instanceof Number n) {
+                return n.longValue();
+            }
+        }
+        return null;
+    }
+
     /** The current step on the target device, estimated (or, for this machine, measured); null if it cannot be. */
     static Estimate estimate(DeviceProfile device, Step current, Constraints constraints, dev.edgefit.data.InputOverrides inputs) {
         try {
             Workload w = Workload.of(current.snapshot(), inputs, null);
-            Double p50 = current.metrics().latencyMs() == null ? null : current.metrics().latencyMs().p50();
+            Metrics m = current.metrics();
+            FitCheck.Measured here = new FitCheck.Measured(m.fileBytes(), m.peakMemoryBytes(), m.latencyMs() == null ? null : m.latencyMs().p50());
             List<DeviceProfile> all = new ArrayList<>(DeviceCatalog.withUserProfiles().profiles());
             all.removeIf(p -> p.id().equals(device.id()));
             all.add(device);
-            return DeviceEstimates.estimate(w, null, current.metrics().fileBytes(), List.of(device), null, null, constraints,
-                    Calibration.of(all), () -> p50, ExportFormat.writtenFor(current.snapshot())).get(0);
+            return DeviceEstimates.estimateMeasured(w, null, current.metrics().fileBytes(), List.of(device), null, null, constraints,
+                    Calibration.of(all), () -> here, ExportFormat.writtenFor(current.snapshot())).get(0);
         } catch (RuntimeException e) {
             return null;
         }

@@ -54,7 +54,7 @@ public final class ReportWriter {
                 .append("h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}")
                 .append("table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}")
                 .append("th{background:#f4f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}")
-                .append(".PASS{color:#1d7a3a;font-weight:600}.FAIL{color:#b3261e;font-weight:600}.NOT_MEASURED{color:#777}")
+                .append(".PASS{color:#1d7a3a;font-weight:600}.FAIL{color:#b3261e;font-weight:600}.NOT_MEASURED,.UNKNOWN{color:#777}")
                 .append(".REJECTED{color:#b3261e}.charts{display:flex;gap:16px;flex-wrap:wrap}.note{color:#555;font-size:.85em}")
                 .append("code{font-size:.85em}</style></head><body>");
         h.append("<h1>EdgeFit deployment report</h1><p class=\"note\">Generated ").append(esc(r.generated()))
@@ -75,7 +75,7 @@ public final class ReportWriter {
         } else {
             h.append("<table>");
             r.device().forEach((k, v) -> {
-                if (!(v instanceof dev.edgefit.device.Estimate)) {
+                if (!(v instanceof dev.edgefit.device.Estimate) && !k.equals("verdict")) {
                     row(h, esc(k), esc(v instanceof Long l && k.endsWith("Bytes") ? bytes(l) : v));
                 }
             });
@@ -88,7 +88,7 @@ public final class ReportWriter {
                 row(h, "Peak RAM", esc((e.measured() ? "" : "est. ") + bytes(e.peakRamBytes())));
                 row(h, "Flash / storage", esc(bytes(e.flashBytes())));
                 row(h, "Energy per inference", esc(e.energyText()));
-                row(h, "Fits", esc(e.fits() ? "yes" : "no"));
+                row(h, "Fits", esc(verdict(r)));
                 for (String reason : e.reasons()) {
                     row(h, "Note", esc(reason));
                 }
@@ -99,10 +99,16 @@ public final class ReportWriter {
         if (r.constraints().isEmpty()) {
             h.append("<p>No constraints set.</p>");
         } else {
-            h.append("<table><tr><th>Constraint</th><th>Limit</th><th>Measured</th><th>Status</th><th>Margin</th><th>Note</th></tr>");
+            if (r.device().get("verdict") != null) {
+                h.append("<p>Fits: <span class=\"").append(esc(r.device().get("verdict").toString().toUpperCase(Locale.ROOT))).append("\">")
+                        .append(esc(verdict(r))).append("</span></p>");
+            }
+            h.append("<table><tr><th>Constraint</th><th>Limit</th><th>").append(r.device().isEmpty() ? "Measured" : "On the device").append("</th><th>This machine's (measured)</th><th>Status</th>")
+                    .append("<th>Margin</th><th>Note</th></tr>");
             for (DeploymentReport.ConstraintRow c : r.constraints()) {
                 h.append("<tr><td>").append(esc(c.name())).append("</td><td>").append(esc(c.limit())).append("</td><td>")
-                        .append(esc(c.actual())).append("</td><td class=\"").append(esc(c.status())).append("\">").append(esc(c.status()))
+                        .append(esc(c.actual())).append("</td><td>").append(esc(c.thisMachine() == null ? "" : c.thisMachine()))
+                        .append("</td><td class=\"").append(esc(c.status())).append("\">").append(esc(c.status()))
                         .append("</td><td class=\"num\">").append(esc(dev.edgefit.device.FitCheck.ConstraintResult.marginText(c.marginPct())))
                         .append("</td><td>").append(esc(c.note())).append("</td></tr>");
             }
@@ -171,6 +177,20 @@ public final class ReportWriter {
         }
         h.append("</ul></body></html>\n");
         return h.toString();
+    }
+
+    /** The report's one verdict: "yes", "no", "unknown" or "not measured", from the constraint rows. */
+    public static String verdict(DeploymentReport r) {
+        Object v = r.device().get("verdict");
+        if (v instanceof dev.edgefit.device.FitCheck.Status st) {
+            return st.fitsText();
+        }
+        return v == null ? "not judged" : switch (v.toString()) {
+            case "pass" -> "yes";
+            case "fail" -> "no";
+            case "not_measured" -> "not measured";
+            default -> v.toString();
+        };
     }
 
     private static void row(StringBuilder h, String k, String v) {

@@ -58,11 +58,11 @@ final class ConstraintsPane extends GridPane {
         maxSize.setId("max-size");
         maxRam.setId("max-ram");
         maxLatency.setId("max-latency");
-        maxSize.setPromptText("no limit, e.g. 8MB");
+        maxSize.setPromptText("no limit, e.g. 8MiB");
         maxRam.setPromptText("no limit, e.g. 512MiB");
         maxLatency.setPromptText("no limit, e.g. 20ms");
-        maxSize.setTooltip(new Tooltip("Largest model file the device can hold: B, KB, MB, GB, KiB, MiB or GiB."));
-        maxRam.setTooltip(new Tooltip("Most memory inference may use: B, KB, MB, GB, KiB, MiB or GiB."));
+        maxSize.setTooltip(new Tooltip("Largest model file the device can hold: KiB, MiB or GiB (KB, MB, GB are read as powers of 1000; sizes are shown in binary units)."));
+        maxRam.setTooltip(new Tooltip("Most memory inference may use: KiB, MiB or GiB (KB, MB, GB are read as powers of 1000; sizes are shown in binary units)."));
         maxLatency.setTooltip(new Tooltip("Slowest acceptable inference (median), in ms, s or us."));
         watch(maxSize, sizeError, Constraints::parseBytes);
         watch(maxRam, ramError, Constraints::parseBytes);
@@ -117,15 +117,29 @@ final class ConstraintsPane extends GridPane {
     /** The limits as typed, or null while one of them is not readable. */
     Constraints constraints() {
         try {
-            return Constraints.parse(maxSize.getText(), maxRam.getText(), maxLatency.getText());
+            return constraintsOrThrow();
         } catch (EdgeFitException e) {
             return null;
         }
     }
 
-    /** The limits as typed; a bad value throws its one-sentence error. */
+    /**
+     * The limits as typed; a bad value throws its one-sentence error. A size still showing the device's default (written
+     * in binary units, e.g. 700,000 bytes as "683.59 KiB") is that default to the byte.
+     */
     Constraints constraintsOrThrow() {
-        return Constraints.parse(maxSize.getText(), maxRam.getText(), maxLatency.getText());
+        Constraints typed = Constraints.parse(maxSize.getText(), maxRam.getText(), maxLatency.getText());
+        DeviceProfile d = deviceBox.getValue();
+        if (d == null) {
+            return typed;
+        }
+        Constraints dflt = d.defaultConstraints();
+        return new Constraints(exact(maxSize.getText(), typed.maxModelBytes(), dflt.maxModelBytes()),
+                exact(maxRam.getText(), typed.maxRamBytes(), dflt.maxRamBytes()), typed.maxLatencyMs());
+    }
+
+    private static Long exact(String text, Long typed, Long dflt) {
+        return dflt != null && text != null && text.trim().equals(Constraints.formatBytes(dflt)) ? dflt : typed;
     }
 
     /** Sets the devices to choose from, keeping the selection if it is still there, else choosing {@code preferredId}. */

@@ -265,7 +265,8 @@ final class DeviceComparisonView extends VBox {
         Workload converted = prec == null ? null : byPrecision.computeIfAbsent(prec, k -> Workload.of(s.snapshot(), inputs, k));
         Double hostMs = s.metrics() == null || s.metrics().latencyMs() == null ? null : s.metrics().latencyMs().p50();
         long bytes = s.metrics() == null ? 0 : s.metrics().fileBytes();
-        return DeviceEstimates.estimate(natural, converted, bytes, ds, null, prec, null, calibration, () -> hostMs,
+        FitCheck.Measured here = new FitCheck.Measured(bytes, s.metrics() == null ? null : s.metrics().peakMemoryBytes(), hostMs);
+        return DeviceEstimates.estimateMeasured(natural, converted, bytes, ds, null, prec, null, calibration, () -> here,
                 dev.edgefit.export.ExportFormat.writtenFor(s.snapshot()));
     }
 
@@ -287,8 +288,7 @@ final class DeviceComparisonView extends VBox {
                             c.status(), c.note()))
                     .orElse(new Cell("–", null, null))));
         }
-        rows.add(row("fits", es, e -> new Cell(e.fits() ? "yes" : "no", e.fits() ? FitCheck.Status.PASS : FitCheck.Status.FAIL,
-                String.join(" ", e.reasons()))));
+        rows.add(row("fits", es, e -> new Cell(e.verdict().fitsText(), e.verdict(), String.join(" ", e.reasons()))));
         rows.add(row("formats", es, e -> new Cell(String.join(", ", e.formats()), null, null)));
         rows.add(row("class", es, e -> new Cell(e.resourceClass().id(), null, null)));
         table.getItems().setAll(rows);
@@ -336,8 +336,8 @@ final class DeviceComparisonView extends VBox {
             try {
                 for (Step s : ss) {
                     List<Estimate> es = estimates(s, ds, prec);
-                    rows.add(row(s.index() + " " + s.displayName(), es, e -> new Cell((e.fits() ? "✓ " : "✗ ") + e.latencyText(),
-                            e.fits() ? FitCheck.Status.PASS : FitCheck.Status.FAIL, String.join(" ", e.reasons()))));
+                    rows.add(row(s.index() + " " + s.displayName(), es, e -> new Cell((e.fits() ? "✓ " : e.verdict() == FitCheck.Status.FAIL ? "✗ " : "? ")
+                            + e.latencyText(), e.verdict(), String.join(" ", e.reasons()))));
                 }
                 Platform.runLater(() -> {
                     setColumns(stepsTable, "step", ds.stream().map(DeviceProfile::id).toList());

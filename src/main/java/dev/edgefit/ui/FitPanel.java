@@ -15,9 +15,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Pass or fail of the current step against the selected device's limits, with margins; recomputed from the
- * measured figures whenever the step, the device or a limit changes (nothing is run again). Latency and peak RAM
- * are this machine's, and the panel says so.
+ * Pass or fail of the current step against the selected device's limits, with margins, judged by {@link FitCheck}
+ * whenever the step, the device, a limit or the device estimate changes (nothing is run again). For this machine (or
+ * no device) latency and peak RAM are the measured figures; for any other device they are the device estimate,
+ * labelled "est." with its band, and this machine's measured figures are shown beside them.
  */
 final class FitPanel extends VBox {
     final Label verdict = new Label();
@@ -27,6 +28,12 @@ final class FitPanel extends VBox {
     private final Label formatWarning = new Label();
     private final Label note = new Label();
     final Label onDevice = new Label();
+    private DeviceProfile device;
+    private Step step;
+    private Constraints constraints;
+    private boolean busy;
+    private dev.edgefit.device.Estimate estimate;
+    private boolean estimatePending;
 
     FitPanel() {
         super(6);
@@ -56,6 +63,41 @@ final class FitPanel extends VBox {
      * @param busy        true while a step is being measured
      */
     void show(DeviceProfile device, Step step, Constraints constraints, boolean busy) {
+        boolean same = device != null && this.device != null && device.id().equals(this.device.id()) && step == this.step;
+        this.device = device;
+        this.step = step;
+        this.constraints = constraints;
+        this.busy = busy;
+        if (!same || estimate == null) {
+            // a new step or device: its estimate is on its way (showEstimate); the same one keeps the estimate it has
+            this.estimatePending = !FitCheck.measuredHere(device) && step != null;
+            this.estimate = null;
+        }
+        render();
+    }
+
+    /** The current step on the selected device, estimated (the Devices tab has the full comparison); null: none. */
+    void showEstimate(dev.edgefit.device.Estimate e) {
+        estimatePending = false;
+        estimate = e != null && device != null && e.device().equals(device.id()) ? e : null;
+        boolean show = estimate != null && estimate.latencyMs() != null && !estimate.measured();
+        onDevice.setVisible(show);
+        onDevice.setManaged(show);
+        if (show) {
+            onDevice.setText("On the device: " + estimate.latencyText() + " with " + estimate.runtime() + "\npeak RAM est. "
+                    + Constraints.formatBytes(estimate.peakRamBytes()) + (estimate.energyMj() == null ? "" : " · " + estimate.energyText()));
+            onDevice.setTooltip(new Tooltip(estimate.basis() + (estimate.reasons().isEmpty() ? "" : "\n" + String.join("\n", estimate.reasons()))
+                    + "\nEvery device side by side: the Devices tab."));
+        }
+        render();
+    }
+
+    /** The device estimate the panel judges by, or null (none, pending, or a device measured here). */
+    dev.edgefit.device.Estimate estimate() {
+        return estimate;
+    }
+
+    private void render() {
         rows.getChildren().clear();
         deviceFacts.setText(device == null ? "" : facts(device));
         boolean readsOnnx = device == null || device.supportsFormat("onnx") || device.supportsFormat("ort");
@@ -65,7 +107,9 @@ final class FitPanel extends VBox {
         formatWarning.setManaged(!readsOnnx);
         boolean host = device != null && HostInfo.THIS_MACHINE.equals(device.id());
         note.setText(host ? "The selected device is this machine: latency and peak RAM are measured on it."
-                : "Latency and peak RAM are measured on this machine, not on the device; size is the file's bytes on disk.");
+                : device == null ? "Latency and peak RAM are measured on this machine; size is the file's bytes on disk."
+                : "Latency and peak RAM are the device estimate (est., with the calibration's band); this machine's measured"
+                + " figures are shown beside them; size is the file's bytes on disk.");
         if (step == null) {
             setVerdict(null, busy ? "Measuring the original model…" : "No measured step yet.");
             subject.setText(device == null ? "" : device.name());
@@ -76,9 +120,13 @@ final class FitPanel extends VBox {
             setVerdict(null, "A limit cannot be read; fix it to see the fit.");
             return;
         }
+        if (estimatePending) {
+            setVerdict(null, "Estimating the step on " + device.name() + "…");
+            return;
+        }
         Metrics m = step.metrics();
-        List<FitCheck.ConstraintResult> results = FitCheck.check(constraints, m.fileBytes(), m.peakMemoryBytes(),
-                m.latencyMs() == null ? null : m.latencyMs().p50());
+        FitCheck.Measured here = new FitCheck.Measured(m.fileBytes(), m.peakMemoryBytes(), m.latencyMs() == null ? null : m.latencyMs().p50());
+        List<FitCheck.ConstraintResult> results = FitCheck.check(constraints, device, here, estimate, null);
         if (results.isEmpty()) {
             setVerdict(null, "No limits set for this device.");
             return;
@@ -88,22 +136,10 @@ final class FitPanel extends VBox {
             case PASS -> "Fits: every limit is met";
             case FAIL -> "Does not fit: " + failed(results);
             case NOT_MEASURED -> "Not all limits were measured";
+            case UNKNOWN -> "Unknown: the latency estimate cannot tell (no calibration for this runtime)";
         });
         for (FitCheck.ConstraintResult r : results) {
             rows.getChildren().add(row(r));
-        }
-    }
-
-    /** The current step on the selected device, estimated (the Devices tab has the full comparison); null hides it. */
-    void showEstimate(dev.edgefit.device.Estimate e) {
-        boolean show = e != null && e.latencyMs() != null && !e.measured();
-        onDevice.setVisible(show);
-        onDevice.setManaged(show);
-        if (show) {
-            onDevice.setText("On the device: " + e.latencyText() + " with " + e.runtime() + "\npeak RAM est. "
-                    + Constraints.formatBytes(e.peakRamBytes()) + (e.energyMj() == null ? "" : " · " + e.energyText()));
-            onDevice.setTooltip(new Tooltip(e.basis() + (e.reasons().isEmpty() ? "" : "\n" + String.join("\n", e.reasons()))
-                    + "\nEvery device side by side: the Devices tab."));
         }
     }
 
@@ -123,14 +159,15 @@ final class FitPanel extends VBox {
         String mark = switch (r.status()) {
             case PASS -> "✔";
             case FAIL -> "✘";
-            case NOT_MEASURED -> "?";
+            case NOT_MEASURED, UNKNOWN -> "?";
         };
         String margin = Double.isNaN(r.marginPct()) ? ""
                 : r.marginPct() > 99 && r.marginPct() < 100 ? "\nover 99% headroom"
                 : r.marginPct() >= 0 ? String.format(Locale.ROOT, "\n%.0f%% headroom", Math.floor(r.marginPct()))
                 : r.marginPct() <= -100 ? "\n" + r.marginText()
                 : String.format(Locale.ROOT, "\n%.0f%% over the limit", -r.marginPct());
-        Label l = new Label(mark + " " + r.name() + ": " + r.actual() + " of " + r.limit() + margin);
+        Label l = new Label(mark + " " + r.name() + ": " + r.actual() + " of " + r.limit() + margin
+                + (r.thisMachine() == null ? "" : "\n" + r.thisMachineText()));
         l.getStyleClass().addAll("fit", "fit-" + r.status().id());
         l.setWrapText(true);
         l.setMaxWidth(Double.MAX_VALUE);

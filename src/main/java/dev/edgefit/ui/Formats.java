@@ -12,8 +12,7 @@ final class Formats {
     }
 
     /**
-     * A size as every part of EdgeFit writes it (fit panel, limits, devices, report): binary units unless the number
-     * is round in SI ones, see {@link dev.edgefit.device.Constraints#formatBytes(long)}.
+     * A size as every part of EdgeFit writes it (fit panel, limits, devices, report): binary units (KiB, MiB), see {@link dev.edgefit.device.Constraints#formatBytes(long)}.
      */
     static String bytes(long b) {
         return dev.edgefit.device.Constraints.formatBytes(b);

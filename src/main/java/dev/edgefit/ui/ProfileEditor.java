@@ -108,14 +108,14 @@ final class ProfileEditor extends GridPane {
             clockMhz.setText(base.cpu().clockMhz() == null ? "" : Integer.toString(base.cpu().clockMhz()));
             int8Macs.setText(num(base.cpu().macsPerCycle().get("int8")));
             fp32Macs.setText(num(base.cpu().macsPerCycle().get("fp32")));
-            ram.setText(Constraints.formatBytes(base.ramBytes()).replace(" ", ""));
-            storage.setText(Constraints.formatBytes(base.storageBytes()).replace(" ", ""));
+            ram.setText(Constraints.formatBytesExact(base.ramBytes()).replace(" ", ""));
+            storage.setText(Constraints.formatBytesExact(base.storageBytes()).replace(" ", ""));
             bandwidth.setText(num(base.memoryBandwidthGBs()));
             power.setText(num(base.typicalPowerW()));
             runtimes.setText(String.join(", ", base.runtimeIds()));
             formats.setText(String.join(", ", base.formats()));
-            maxModel.setText(base.defaultConstraints().maxModelBytes() == null ? "" : Constraints.formatBytes(base.defaultConstraints().maxModelBytes()).replace(" ", ""));
-            maxRam.setText(base.defaultConstraints().maxRamBytes() == null ? "" : Constraints.formatBytes(base.defaultConstraints().maxRamBytes()).replace(" ", ""));
+            maxModel.setText(base.defaultConstraints().maxModelBytes() == null ? "" : Constraints.formatBytesExact(base.defaultConstraints().maxModelBytes()).replace(" ", ""));
+            maxRam.setText(base.defaultConstraints().maxRamBytes() == null ? "" : Constraints.formatBytesExact(base.defaultConstraints().maxRamBytes()).replace(" ", ""));
         } else {
             platform.setValue(Platform.ARM_CORTEX);
         }

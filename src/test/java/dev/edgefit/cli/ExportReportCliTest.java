@@ -30,6 +30,22 @@ class ExportReportCliTest {
         JsonNode rj = r.json();
         assertEquals(2, rj.get("steps").size());
         assertEquals("PASS", rj.at("/constraints/0/status").asText(), "int8 brings 335 kB under 200 kB: " + rj.get("constraints"));
+        // one verdict: Fits agrees with every limit row, each judged on the Raspberry Pi's figures
+        boolean allPass = true;
+        boolean anyFail = false;
+        for (JsonNode c : rj.get("constraints")) {
+            allPass &= c.get("status").asText().equals("PASS");
+            anyFail |= c.get("status").asText().equals("FAIL");
+        }
+        String verdict = rj.at("/device/verdict").asText();
+        assertEquals(allPass ? "pass" : anyFail ? "fail" : verdict, verdict, rj.get("constraints").toString());
+        assertEquals(allPass, rj.at("/device/estimate/fits").asBoolean(), rj.at("/device").toString());
+        JsonNode ram = rj.at("/constraints/1");
+        assertEquals("Peak RAM", ram.get("name").asText());
+        assertTrue(ram.get("actual").asText().startsWith("est. "), "the Pi's estimate decides: " + ram);
+        assertFalse(ram.get("thisMachine").isNull(), "this machine's measured figure is beside it: " + ram);
+        String page = Files.readString(dir.resolve("r/report.html"));
+        assertTrue(page.contains("<tr><th>Fits</th><td>" + (allPass ? "yes" : anyFail ? "no" : "unknown") + "</td></tr>"), "one Fits line");
         assertTrue(Files.isRegularFile(dir.resolve("r/report.html")));
         assertTrue(Files.isRegularFile(dir.resolve("r/model.ort")));
     }

@@ -66,14 +66,16 @@ class ConstraintsTest {
     }
 
     @Test
-    void formatsInTheUnitsThatStateTheNumberExactly() {
+    void formatsInBinaryUnits() {
         assertEquals("8 MiB", Constraints.formatBytes(8L << 20));
-        assertEquals("8 MB", Constraints.formatBytes(8_000_000));
+        assertEquals("7.63 MiB", Constraints.formatBytes(8_000_000), "one unit system: binary, even for a round SI figure");
         assertEquals("22.37 MiB", Constraints.formatBytes(23_456_789));
         assertEquals("900 B", Constraints.formatBytes(900));
         assertEquals("512 KiB", Constraints.formatBytes(524_288));
-        assertEquals("7.63 MiB", Constraints.formatBytes(8_000_000, false));
-        assertEquals("16 GB", Constraints.formatBytes(16_000_000_000L), "divisible by 1024 yet whole only in GB");
+        assertEquals("683.59 KiB", Constraints.formatBytes(700_000));
+        assertEquals("700000 B", Constraints.formatBytesExact(700_000), "a saved field reads back to the byte");
+        assertEquals("512 KiB", Constraints.formatBytesExact(524_288));
+        assertEquals("14.90 GiB", Constraints.formatBytes(16_000_000_000L));
         assertEquals("1000 KiB", Constraints.formatBytes(1_024_000));
         assertEquals("0 B", Constraints.formatBytes(0));
         assertEquals("20 ms", Constraints.formatMillis(20));

@@ -244,7 +244,7 @@ class DeviceCatalogTest {
         Files.writeString(dir.resolve("x.yaml"), GOOD + "defaultConstraints: {maxModelBytes: 32GB, maxRamBytes: 512MiB, maxLatencyMs: 20ms}\n");
         Files.writeString(dir.resolve("y.yaml"), GOOD + "defaultConstraints: {maxModelBytes: 1GB, maxRamBytes: 512MiB, maxLatencyMs: 20ms}\n");
         DeviceCatalog c = DeviceCatalog.load(dir);
-        assertTrue(only(c, "x.yaml").message().contains("defaultConstraints.maxModelBytes (32 GB) is larger than storageBytes (16 GB)"));
+        assertTrue(only(c, "x.yaml").message().contains("defaultConstraints.maxModelBytes (29.80 GiB) is larger than storageBytes (14.90 GiB)"));
         Constraints y = c.find("y").orElseThrow().defaultConstraints();
         assertEquals(new Constraints(1_000_000_000L, 512L << 20, 20.0), y);
     }

@@ -1,6 +1,8 @@
 package dev.edgefit.device;
 
 import dev.edgefit.device.FitCheck.ConstraintResult;
+import dev.edgefit.device.FitCheck.Figures;
+import dev.edgefit.device.FitCheck.Measured;
 import dev.edgefit.device.FitCheck.Status;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +24,8 @@ class FitCheckTest {
         assertEquals(Status.PASS, size.status());
         assertTrue(size.pass());
         assertEquals(25.0, size.marginPct(), 1e-9);
-        assertEquals("8 MB", size.limit());
-        assertEquals("6 MB", size.actual(), "actual is shown in the limit's units");
+        assertEquals("7.63 MiB", size.limit(), "one unit system: binary units, even for a limit given in MB");
+        assertEquals("5.72 MiB", size.actual());
 
         ConstraintResult ram = r.get(1);
         assertEquals(Status.FAIL, ram.status());
@@ -82,5 +84,95 @@ class FitCheckTest {
     void onlyLimitsThatAreSetAreReported() {
         assertTrue(FitCheck.check(Constraints.NONE, 10L, 10L, 1.0).isEmpty());
         assertEquals(Status.PASS, FitCheck.overall(List.of()));
+    }
+
+    private static final Measured HOST = new Measured(400_000L, 10_780_000L, 0.0628);
+
+    private static DeviceProfile device(String id) {
+        return DeviceCatalog.bundled().find(id).orElseThrow();
+    }
+
+    private static Estimate estimate(DeviceProfile d, Constraints c) throws Exception {
+        DeviceCatalog cat = DeviceCatalog.bundled();
+        var m = dev.edgefit.model.OnnxModels.load(dev.edgefit.TestModels.sampleCnn());
+        Workload w = Workload.of(m, (String) null);
+        return DeviceEstimates.estimate(w, null, java.nio.file.Files.size(dev.edgefit.TestModels.sampleCnn()), List.of(d), null, null, c,
+                Calibration.of(cat.profiles()), null).get(0);
+    }
+
+    @Test
+    void deviceFiguresDecideForAMicrocontroller() throws Exception {
+        DeviceProfile nucleo = device("nucleo-h7a3zi-q");
+        Estimate e = estimate(nucleo, null);
+        assertTrue(e.latencyMs() != null && e.errorBandPct() <= FitCheck.MAX_BAND_PCT, "the nucleo is calibrated: " + e);
+        // limits the host figures and the device figures judge the opposite way
+        assertTrue(2 * e.peakRamBytes() < HOST.peakRamBytes() && HOST.latencyMs() < e.latencyMs() / 2, e.toString());
+        Constraints c = new Constraints(null, 2 * e.peakRamBytes(), e.latencyMs() / 2);
+
+        List<ConstraintResult> r = FitCheck.check(c, nucleo, HOST, e, null);
+        ConstraintResult ram = r.stream().filter(x -> x.name().equals(FitCheck.PEAK_RAM)).findFirst().orElseThrow();
+        assertEquals("est. " + Constraints.formatBytes(e.peakRamBytes()), ram.actual());
+        assertEquals(Status.PASS, ram.status(), "the device's estimated RAM is under the limit; this machine's 10 MiB would not be");
+        assertEquals(Constraints.formatBytes(HOST.peakRamBytes()), ram.thisMachine());
+        assertEquals("this machine's: 10.28 MiB", ram.thisMachineText());
+
+        ConstraintResult lat = r.stream().filter(x -> x.name().equals(FitCheck.LATENCY)).findFirst().orElseThrow();
+        assertTrue(lat.actual().startsWith("est. " + Constraints.formatMillis(e.latencyMs()) + " ±"), lat.actual());
+        assertEquals(Status.FAIL, lat.status(), "the device's estimate is twice the limit, though this machine's 0.0628 ms is under it");
+        assertEquals(Constraints.formatMillis(HOST.latencyMs()), lat.thisMachine());
+        assertEquals(Status.FAIL, FitCheck.overall(r));
+
+        // the storage is a limit when none is given: the size row is always there for a device
+        assertEquals(FitCheck.MODEL_SIZE, r.get(0).name());
+        assertEquals(Constraints.formatBytes(nucleo.storageBytes()), r.get(0).limit());
+
+        // a TFLite Micro export's arena replaces the RAM estimate
+        ConstraintResult arena = FitCheck.check(c, nucleo, HOST, e, 3 * e.peakRamBytes()).get(1);
+        assertEquals(Status.FAIL, arena.status());
+        assertTrue(arena.note().contains("tensor arena"), arena.note());
+
+        // the estimate's own checks (what estimate and compare print) are the same verdict
+        Estimate judged = estimate(nucleo, c);
+        assertEquals(Status.FAIL, judged.verdict());
+        assertFalse(judged.fits());
+    }
+
+    @Test
+    void anOverWideBandIsUnknownNeverFits() throws Exception {
+        DeviceProfile nucleo = device("nucleo-h7a3zi-q");
+        Figures wide = new Figures(1000, 1000L, "est.", 1.0, 740, false);
+        List<ConstraintResult> r = FitCheck.check(new Constraints(null, null, 100.0), nucleo, wide, HOST);
+        ConstraintResult lat = r.get(r.size() - 1);
+        assertEquals(Status.UNKNOWN, lat.status(), "1 ms ±740% against 100 ms: the estimate cannot tell");
+        assertEquals(FitCheck.UNKNOWN_LATENCY, lat.actual());
+        assertTrue(Double.isNaN(lat.marginPct()));
+        assertEquals(Status.UNKNOWN, FitCheck.overall(r));
+        Figures narrow = new Figures(1000, 1000L, "est.", 1.0, FitCheck.MAX_BAND_PCT, false);
+        assertEquals(Status.PASS, FitCheck.overall(FitCheck.check(new Constraints(null, null, 100.0), nucleo, narrow, HOST)));
+
+        // a real device without a calibration for its runtime: the Arduino
+        DeviceProfile arduino = device("arduino-nano-33-ble-sense");
+        Estimate e = estimate(arduino, new Constraints(null, null, 1e9));
+        assertTrue(e.errorBandPct() > FitCheck.MAX_BAND_PCT, "the Arduino's band: " + e.errorBandPct());
+        assertFalse(e.fits(), "a limit of 1e9 ms is not judged met by an estimate whose band is wider than itself");
+        assertEquals(Status.UNKNOWN, e.verdict());
+        assertEquals(FitCheck.UNKNOWN_LATENCY, e.latencyText());
+        assertTrue(e.reasons().stream().anyMatch(x -> x.contains("wider than the estimate itself")), e.reasons().toString());
+    }
+
+    @Test
+    void thisMachineUsesTheMeasuredFigures() throws Exception {
+        DeviceProfile host = HostInfo.detect().thisMachine();
+        Estimate other = estimate(device("nucleo-h7a3zi-q"), null);
+        List<ConstraintResult> r = FitCheck.check(new Constraints(null, 1L << 20, 1.0), host, HOST, other, 1L);
+        ConstraintResult ram = r.get(r.size() - 2);
+        assertEquals(FitCheck.PEAK_RAM, ram.name());
+        assertEquals("10.28 MiB", ram.actual(), "measured here, no estimate and no arena");
+        assertEquals(Status.FAIL, ram.status());
+        assertEquals(null, ram.thisMachine());
+        ConstraintResult lat = r.get(r.size() - 1);
+        assertEquals("0.0628 ms", lat.actual());
+        assertEquals(Status.PASS, lat.status());
+        assertFalse(lat.actual().contains("est."));
     }
 }

@@ -57,7 +57,7 @@ class ReportTest {
             assertEquals("accuracy>=0.95,sqnrDb>=10", j.get("acceptance").asText());
             assertEquals(1, j.at("/steps/1/outputs").size(), "every output, here the logits");
             assertEquals("logits", j.at("/steps/1/outputs/0/name").asText());
-            assertEquals(2, j.get("constraints").size());
+            assertEquals(3, j.get("constraints").size(), "size and latency limits, and the device's RAM");
             assertEquals(stats.parameters(), j.at("/model/parameters").asLong());
             // the current step on the Raspberry Pi 4, estimated with its band, fitting the given limits or not
             assertTrue(j.at("/device/estimate/latencyMs").asDouble() > 0, j.at("/device").toString());
@@ -74,6 +74,55 @@ class ReportTest {
             assertTrue(page.contains("<th>Decided by</th>") && page.contains("Acceptance rule: <code>accuracy&gt;=0.95,sqnrDb&gt;=10</code>"),
                     "the page says which metric decided");
             assertTrue(page.contains("The current step on this device (estimated)") && page.contains("est. "), "the device estimate is in the page");
+        }
+    }
+
+    @Test
+    void fitsAgreesWithEveryLimitRowOnTheDevicesFigures() throws Exception {
+        Path dir = TestModels.tempDir("report-fit");
+        DeviceProfile nucleo = DeviceCatalog.bundled().find("nucleo-h7a3zi-q").orElseThrow();
+        ModelSnapshot m = OnnxModels.load(TestModels.sampleCnn());
+        try (Experiment ex = new Experiment(TestModels.sampleCnn(), ExportServiceData.data(m), EvalConfig.defaults().withRuns(2, 5).withMaxSamples(100),
+                dir.resolve("work"))) {
+            ex.measureOriginal().result().get(2, TimeUnit.MINUTES);
+            var metrics = ex.current().metrics();
+            for (String latency : new String[] {"5ms", "10s"}) {
+                Constraints c = Constraints.parse("", "", latency).orElse(nucleo.defaultConstraints());
+                DeploymentReport r = ReportBuilder.from(ex, ModelStats.compute(ex.source(), Map.of()), nucleo, c, null, HostInfo.detect());
+                Path json = dir.resolve("report-" + latency + ".json");
+                Path html = dir.resolve("report-" + latency + ".html");
+                ReportWriter.writeJson(r, json);
+                ReportWriter.writeHtml(r, html);
+                JsonNode j = Json.mapper().readTree(json.toFile());
+                JsonNode rows = j.get("constraints");
+                assertEquals(3, rows.size(), rows.toString());
+                boolean anyFail = false;
+                boolean allPass = true;
+                for (JsonNode row : rows) {
+                    anyFail |= row.get("status").asText().equals("FAIL");
+                    allPass &= row.get("status").asText().equals("PASS");
+                }
+                String verdict = j.at("/device/verdict").asText();
+                assertEquals(anyFail ? "fail" : allPass ? "pass" : verdict, verdict, rows.toString());
+                assertEquals(allPass, j.at("/device/estimate/fits").asBoolean(), "the estimate's fits is the same verdict");
+                assertEquals(verdict, j.at("/device/estimate/verdict").asText());
+                // the device's figures decide, labelled est., with this machine's beside them
+                JsonNode ram = rows.get(1);
+                JsonNode lat = rows.get(2);
+                assertEquals("Peak RAM", ram.get("name").asText());
+                assertEquals("est. " + Constraints.formatBytes(j.at("/device/estimate/peakRamBytes").asLong()), ram.get("actual").asText());
+                assertEquals(Constraints.formatBytes(metrics.peakMemoryBytes()), ram.get("thisMachine").asText());
+                assertTrue(lat.get("actual").asText().startsWith("est. " + Constraints.formatMillis(j.at("/device/estimate/latencyMs").asDouble()) + " ±"),
+                        lat.toString());
+                assertEquals(Constraints.formatMillis(metrics.latencyMs().p50()), lat.get("thisMachine").asText());
+                boolean latencyOver = j.at("/device/estimate/latencyMs").asDouble() > c.maxLatencyMs();
+                assertEquals(latencyOver ? "FAIL" : "PASS", lat.get("status").asText());
+                String page = Files.readString(html);
+                String word = anyFail ? "no" : allPass ? "yes" : "unknown";
+                assertTrue(page.contains("<tr><th>Fits</th><td>" + word + "</td></tr>"), "the estimate's Fits line says " + word);
+                assertTrue(page.contains("\">" + word + "</span></p>"), "the constraints' Fits line says " + word);
+                assertFalse(page.contains("<th>Fits</th><td>" + (word.equals("yes") ? "no" : "yes") + "</td>"));
+            }
         }
     }
 

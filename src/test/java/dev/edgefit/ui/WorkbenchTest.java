@@ -94,7 +94,30 @@ class WorkbenchTest extends WorkbenchFixture {
         assertTrue(workbench.fit.verdict.getStyleClass().stream().anyMatch(c -> c.equals("fit-pass") || c.equals("fit-fail")
                 || c.equals("fit-not_measured")), workbench.fit.verdict.getStyleClass().toString());
         assertTrue(workbench.fit.lookupAll(".label").stream().map(n -> ((Label) n).getText())
-                .anyMatch(t -> t.contains("measured on this machine, not on the device")));
+                .anyMatch(t -> t.contains("Latency and peak RAM are the device estimate (est., with the calibration's band)")));
+
+        // a microcontroller: the latency row is the device estimate (est., with its band), this machine's figure beside it
+        robot.interact(() -> {
+            workbench.constraints.deviceBox.getSelectionModel().select(workbench.constraints.deviceBox.getItems().stream()
+                    .filter(d -> d.id().equals("nucleo-h7a3zi-q")).findFirst().orElseThrow());
+            workbench.constraints.maxLatency.setText("5ms");
+        });
+        waitFor("the fit panel judges the nucleo on its estimate", () -> workbench.fit.estimate() != null
+                && workbench.fit.estimate().device().equals("nucleo-h7a3zi-q")
+                && texts(workbench.fit, ".fit").stream().anyMatch(t -> t.contains(FitCheck.LATENCY + ": est. ")));
+        dev.edgefit.device.Estimate onNucleo = workbench.fit.estimate();
+        assertFalse(onNucleo.measured());
+        String latencyRow = texts(workbench.fit, ".fit").stream().filter(t -> t.contains(FitCheck.LATENCY + ": ")).findFirst().orElseThrow();
+        assertTrue(latencyRow.startsWith((onNucleo.latencyMs() <= 5 ? "✔" : "✘") + " Latency: est. "
+                + dev.edgefit.device.Constraints.formatMillis(onNucleo.latencyMs()) + " ±"), latencyRow);
+        assertTrue(latencyRow.contains("this machine's: " + dev.edgefit.device.Constraints.formatMillis(
+                workbench.experiment().current().metrics().latencyMs().p50())), latencyRow);
+        String ramRow = texts(workbench.fit, ".fit").stream().filter(t -> t.contains(FitCheck.PEAK_RAM + ": ")).findFirst().orElseThrow();
+        assertTrue(ramRow.contains("Peak RAM: est. " + dev.edgefit.device.Constraints.formatBytes(onNucleo.peakRamBytes()) + " of 683.59 KiB"),
+                "the nucleo's default 700,000-byte limit in binary units: " + ramRow);
+        assertEquals(onNucleo.latencyMs() > 5, workbench.fit.verdict.getText().startsWith("Does not fit"), workbench.fit.verdict.getText());
+        robot.interact(() -> workbench.constraints.deviceBox.getSelectionModel().select(workbench.constraints.deviceBox.getItems().stream()
+                .filter(d -> d.id().equals("raspberry-pi-4")).findFirst().orElseThrow()));
 
         // the limit changes: the fit follows without running anything again
         robot.interact(() -> workbench.constraints.maxSize.setText("100KB"));

@@ -127,9 +127,9 @@ public final class MicroSource {
         s.append("#ifndef EDGEFIT_MODEL_DATA_H_\n#define EDGEFIT_MODEL_DATA_H_\n\n");
         s.append("extern const unsigned char ").append(SYMBOL).append("[];\n");
         s.append("extern const unsigned int ").append(SYMBOL).append("_len;\n\n");
-        s.append("// Tensor arena: an ESTIMATE of ").append(p.estimateBytes()).append(" bytes (activations ").append(p.activationBytes())
+        s.append("// Tensor arena: an ESTIMATE of ").append(size(p.estimateBytes())).append(" (activations ").append(p.activationBytes())
                 .append(", kernel scratch ").append(p.scratchBytes()).append(", TFLM bookkeeping ").append(p.persistentBytes())
-                .append("),\n// plus 25%. Check MicroInterpreter::arena_used_bytes() on the device and adjust.\n");
+                .append(" bytes),\n// plus 25%: ").append(size(p.recommendedBytes())).append(". Check MicroInterpreter::arena_used_bytes() on the device and adjust.\n");
         s.append("#define EDGEFIT_TENSOR_ARENA_SIZE ").append(p.recommendedBytes()).append("\n\n");
         s.append("// The operators this model uses: register them with a tflite::MicroMutableOpResolver<")
                 .append(p.resolvers().size()).append(">, e.g. edgefit_register_ops(resolver).\n");
@@ -175,24 +175,33 @@ public final class MicroSource {
         return out.toByteArray();
     }
 
-    /** A sentence on whether the model and its arena fit a device's flash and RAM, from the device's figures. */
+    /**
+     * A sentence on whether the model and its arena fit a device's flash and RAM, from the device's figures. The arena
+     * is {@code EDGEFIT_TENSOR_ARENA_SIZE} (the estimate + 25%), the size the firmware reserves; sizes in binary units.
+     */
     public static String fit(Plan p, long modelBytes, String deviceName, long storageBytes, long ramBytes, Long externalRamBytes) {
+        String arena = "a tensor arena of " + size(p.recommendedBytes()) + " (EDGEFIT_TENSOR_ARENA_SIZE: the estimate of "
+                + size(p.estimateBytes()) + " + 25%)";
         if (deviceName == null) {
-            return "No target device chosen: the model needs " + modelBytes + " bytes of flash and an arena of about "
-                    + p.recommendedBytes() + " bytes of RAM.";
+            return "No target device chosen: the model needs " + size(modelBytes) + " of flash and " + arena + " of RAM.";
         }
         List<String> parts = new ArrayList<>();
-        parts.add(String.format(Locale.ROOT, "model %,d bytes of %,d bytes flash (%s)", modelBytes, storageBytes,
+        parts.add(String.format(Locale.ROOT, "model %s of %s flash (%s)", size(modelBytes), size(storageBytes),
                 modelBytes <= storageBytes ? "fits" : "does NOT fit"));
         String ram;
         if (p.recommendedBytes() <= ramBytes) {
             ram = "fits in internal RAM";
         } else if (externalRamBytes != null && p.recommendedBytes() <= externalRamBytes) {
-            ram = "does not fit in internal RAM; fits in external RAM (" + String.format(Locale.ROOT, "%,d", externalRamBytes) + " bytes)";
+            ram = "does not fit in internal RAM; fits in external RAM (" + size(externalRamBytes) + ")";
         } else {
             ram = "does NOT fit";
         }
-        parts.add(String.format(Locale.ROOT, "arena about %,d bytes of %,d bytes RAM (%s)", p.recommendedBytes(), ramBytes, ram));
+        parts.add(String.format(Locale.ROOT, "%s of %s RAM (%s)", arena, size(ramBytes), ram));
         return deviceName + ": " + String.join("; ", parts) + " (the arena is an estimate; the runtime and application need flash and RAM too).";
+    }
+
+    /** "12.5 KiB (12,800 bytes)": binary units, as device memories are, with the exact count. */
+    static String size(long bytes) {
+        return String.format(Locale.ROOT, "%s (%,d bytes)", dev.edgefit.device.Constraints.formatBytes(bytes), bytes);
     }
 }
