@@ -125,6 +125,7 @@ public final class Fp16 implements Technique {
         }
         GraphBuilder g = new GraphBuilder(input);
         int converted = 0;
+        int kept = 0;
         List<TensorProto> inits = List.copyOf(input.initializers().values());
         int i = 0;
         for (TensorProto t : inits) {
@@ -134,6 +135,10 @@ public final class Fp16 implements Technique {
             }
             if (Tensors.dtype(t) != DType.FLOAT || Tensors.elementCount(t) < Math.max(1, min) || !selected.contains(t.getName())
                     || parts.isProtected(t.getName())) {
+                continue;
+            }
+            if (!fitsHalf(t)) {
+                kept++;
                 continue;
             }
             String half = g.addInitializer(toHalf(t, t.getName() + "_fp16"));
@@ -148,8 +153,27 @@ public final class Fp16 implements Technique {
         for (NodeProto n : input.graph().getNodeList()) {
             g.keep(n);
         }
-        ctx.progress().update(1.0, "Stored " + converted + " weights as float16");
+        ctx.progress().update(1.0, "Stored " + converted + " weights as float16" + (kept == 0 ? ""
+                : "; " + kept + " kept in float32, whose values float16 cannot hold"));
         return g.build(ID);
+    }
+
+    /**
+     * Whether float16 can hold a float32 tensor: no finite value beyond ±65504, and not a tensor whose values are all
+     * below float16's normal range (2^-14) but not all zero. An attention mask's -3.4e38 would become -infinity (and
+     * 0 x -infinity is NaN) and a LayerNorm epsilon of 1e-12 would become 0; such tensors (usually scalars) stay float32
+     * in weights mode. A few tiny values in a large weight table round to zero harmlessly and do not count.
+     */
+    static boolean fitsHalf(TensorProto t) {
+        float largest = 0;
+        for (float f : Tensors.toFloats(t)) {
+            float a = Math.abs(f);
+            if (Float.isFinite(f) && a > 65504f) {
+                return false;
+            }
+            largest = Float.isFinite(a) ? Math.max(largest, a) : largest;
+        }
+        return largest == 0 || largest >= 0x1.0p-14f;
     }
 
     /** A float32 tensor's values rounded to float16 (round to nearest even), under a new name. */

@@ -325,4 +325,13 @@ public class Fp16Test {
         assertTrue(e.getMessage().contains("'mode'") && e.getMessage().contains("weights, graph"), e.getMessage());
         assertEquals("weights", Params.defaults(t).getString("mode"));
     }
+
+    /** An attention mask's -3.4e38 and an epsilon of 1e-12 stay float32 in weights mode; a table with a few tiny values does not. */
+    @Test
+    void valuesFloat16CannotHoldStayFloat32() {
+        assertFalse(Fp16.fitsHalf(Tensors.floats("mask", new long[0], new float[] {-3.4e38f})));
+        assertFalse(Fp16.fitsHalf(Tensors.floats("eps", new long[0], new float[] {1e-12f})));
+        assertTrue(Fp16.fitsHalf(Tensors.floats("w", new long[] {3}, new float[] {0.5f, 1e-9f, -2f})));
+        assertTrue(Fp16.fitsHalf(Tensors.floats("zero", new long[0], new float[] {0f})));
+    }
 }
