@@ -14,7 +14,7 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 
 /**
- * The three live charts: file size (MiB), accuracy (%) or, without labels, output cosine to the original, and
+ * The three live charts: file size (MiB), accuracy (%) or, without labels, the worst output's SQNR (dB) to the original, and
  * latency p50 on this machine (ms); one point per measured step, added as the step finishes (on the FX thread).
  * <p>
  * Steps form a tree: a step continues its parent's line when it is the parent's first child; another child of the same
@@ -68,7 +68,7 @@ final class StepCharts {
         return node;
     }
 
-    /** Empties the charts for a new experiment; accuracy when the data has labels, else cosine to the original. */
+    /** Empties the charts for a new experiment; accuracy when the data has labels, else SQNR to the original. */
     void reset(boolean withLabels) {
         labelled = withLabels;
         // a dataset that is already empty is left alone: clearing it before the chart's first layout pass is
@@ -86,18 +86,22 @@ final class StepCharts {
                 markRenderers.get(c).getDatasets().clear();
             }
         }
-        qualityChart.setTitle(withLabels ? "Accuracy" : "Output cosine to the original");
-        qualityChart.getYAxis().setName(withLabels ? "accuracy" : "cosine");
-        qualityChart.getYAxis().setUnit(withLabels ? "%" : null);
+        qualityChart.setTitle(withLabels ? "Accuracy" : "Output SQNR (worst output)");
+        qualityChart.getYAxis().setName(withLabels ? "accuracy" : "SQNR");
+        qualityChart.getYAxis().setUnit(withLabels ? "%" : "dB");
         rescale();
     }
 
     /** Adds the step's three values to the main line (a linear experiment). */
     void add(Step s) {
         Metrics m = s.metrics();
-        size.add(s.index(), m.fileBytes() / 1048576.0);
-        quality.add(s.index(), quality(s));
-        latency.add(s.index(), m.latencyMs() == null ? Double.NaN : m.latencyMs().p50());
+        // a step without a figure (no finite SQNR for the original itself) gets no point: chartfx would draw NaN at the bottom
+        for (int k = 0; k < 3; k++) {
+            double v = value(k, s);
+            if (Double.isFinite(v)) {
+                new DoubleDataSet[] {size, quality, latency}[k].add(s.index(), v);
+            }
+        }
         rescale();
     }
 
@@ -137,21 +141,25 @@ final class StepCharts {
         XYChart[] charts = {sizeChart, qualityChart, latencyChart};
         for (int k = 0; k < 3; k++) {
             DoubleDataSet d = mains[k];
-            boolean prefix = d.getDataCount() <= main.size();
+            int kk = k;
+            List<Step> points = main.stream().filter(s -> Double.isFinite(value(kk, s))).toList();
+            boolean prefix = d.getDataCount() <= points.size();
             for (int i = 0; prefix && i < d.getDataCount(); i++) {
-                prefix = d.get(DoubleDataSet.DIM_X, i) == main.get(i).index() && same(d.get(DoubleDataSet.DIM_Y, i), value(k, main.get(i)));
+                prefix = d.get(DoubleDataSet.DIM_X, i) == points.get(i).index() && same(d.get(DoubleDataSet.DIM_Y, i), value(k, points.get(i)));
             }
             if (!prefix) {
                 d.clearData();
             }
-            for (int i = d.getDataCount(); i < main.size(); i++) {
-                d.add(main.get(i).index(), value(k, main.get(i)));
+            for (int i = d.getDataCount(); i < points.size(); i++) {
+                d.add(points.get(i).index(), value(k, points.get(i)));
             }
             List<DataSet> branchSets = new java.util.ArrayList<>();
             for (List<Step> line : ordered) {
                 DoubleDataSet b = new DoubleDataSet(mains[k].getName() + " from step " + line.get(0).index());
                 for (Step s : line) {
-                    b.add(s.index(), value(k, s));
+                    if (Double.isFinite(value(k, s))) {
+                        b.add(s.index(), value(k, s));
+                    }
                 }
                 String c = ChartStyles.COLOURS[k % ChartStyles.COLOURS.length];
                 b.setStyle("-fx-line-color: " + c + "b0; -fx-marker-color: " + c + "; -fx-line-width: 1.5; -fx-marker-size: 4; -fx-marker-type: diamond;");
@@ -160,7 +168,7 @@ final class StepCharts {
             branchRenderers.get(charts[k]).getDatasets().setAll(branchSets);
             DoubleDataSet marked = new DoubleDataSet(mains[k].getName() + " rejected or reverted");
             for (Step s : byIndex.values()) {
-                if (s.status() == Step.Status.REJECTED || s.status() == Step.Status.REVERTED) {
+                if ((s.status() == Step.Status.REJECTED || s.status() == Step.Status.REVERTED) && Double.isFinite(value(k, s))) {
                     marked.add(s.index(), value(k, s));
                 }
             }
@@ -192,11 +200,12 @@ final class StepCharts {
         if (labelled) {
             return m.accuracy() == null ? Double.NaN : m.accuracy() * 100;
         }
-        if (m.fidelity() != null) {
-            // null where a cosine means nothing (one value per inference, or a near-zero output)
-            return m.fidelity().meanCosine() == null ? Double.NaN : m.fidelity().meanCosine();
+        // without labels, the figure the acceptance rule judges by default: the SQNR of the worst output against the
+        // original's (the original itself, and a step with identical outputs, have no finite SQNR and no point)
+        if (m.fidelity() != null && Double.isFinite(m.fidelity().sqnrDb())) {
+            return m.fidelity().sqnrDb();
         }
-        return s.index() == 0 ? 1.0 : Double.NaN; // the original's outputs are its own: cosine 1 by definition
+        return Double.NaN;
     }
 
     void rescale() {
@@ -209,7 +218,7 @@ final class StepCharts {
             ChartStyles.rangeSteps(c, steps);
         }
         ChartStyles.rangeValues(sizeChart, allSize, true, 0.01);
-        ChartStyles.rangeValues(qualityChart, all(qualityChart, quality), false, labelled ? 2 : 0.02, labelled ? 100 : 1);
+        ChartStyles.rangeValues(qualityChart, all(qualityChart, quality), false, labelled ? 2 : 10, labelled ? 100 : 60);
         ChartStyles.rangeValues(latencyChart, all(latencyChart, latency), true, 0.01);
     }
 

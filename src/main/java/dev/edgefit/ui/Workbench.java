@@ -343,10 +343,14 @@ public final class Workbench {
         });
         fromStep.getItems().setAll(-1);
         fromStep.setValue(-1);
-        Label from = new Label("from");
-        HBox buttons = new HBox(8, runButton, from, fromStep, cancelButton);
+        Label from = new Label("Apply to");
+        fromStep.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(fromStep, Priority.ALWAYS);
+        HBox fromRow = new HBox(6, from, fromStep);
+        fromRow.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        HBox buttons = new HBox(8, runButton, cancelButton);
         buttons.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
-        return new VBox(8, section("Technique"), techniqueList, formHolder, accept, buttons, progress, status);
+        return new VBox(8, section("Technique"), techniqueList, formHolder, accept, fromRow, buttons, progress, status);
     }
 
     final Button newProfile = new Button("New…");

@@ -143,6 +143,15 @@ public final class CorpusMatrix {
                     throw new IllegalStateException("exit 0 but no artifact at " + f.getFileName());
                 }
                 checkFinite(j);
+                JsonNode fid = j.path("after").path("fidelity");
+                if (fid.isMissingNode() || fid.isNull()) {
+                    JsonNode steps = j.path("steps");
+                    fid = steps.path(steps.size() - 1).path("metrics").path("fidelity");
+                }
+                if (!fid.path("relL2").isNumber() && !fid.path("identical").asBoolean(false)) {
+                    // the JSON writes a non-finite figure as null: outputs that are NaN or infinite where the source's are not
+                    throw new IllegalStateException("exit 0 but the artifact's outputs are not finite (relL2 " + fid.path("relL2") + ")");
+                }
                 return String.format(Locale.ROOT, "%,d bytes", size(f));
             }
             case "export" -> {

@@ -57,6 +57,26 @@ class InputsViewTest extends WorkbenchFixture {
         assertEquals(new BigDecimal("8000"), workbench.experiment().inputs().values().get("sr").number());
         assertEquals("1x256", v.promptOf("input"), "the window follows the rate");
         assertNotNull(workbench.experiment().current().metrics().latencyMs());
+        robot.interact(() -> {
+            javafx.scene.control.TabPane tabs = (javafx.scene.control.TabPane) workbench.root().lookup("#center-tabs");
+            tabs.getSelectionModel().select(tabs.getTabs().stream().filter(t -> t.getText().equals("Inputs")).findFirst().orElseThrow());
+        });
+        shoot(robot, "inputs-vad.png");
+
+        // a technique on the VAD's weights (inside its If branches) is judged by the SQNR of its outputs, charted in dB
+        robot.interact(() -> workbench.experiment().run(dev.edgefit.compress.TechniqueRegistry.get("fp16"),
+                dev.edgefit.compress.Params.defaults(dev.edgefit.compress.TechniqueRegistry.get("fp16"))));
+        waitFor("the fp16 step is measured and charted", () -> workbench.experiment().steps().size() == 2
+                && workbench.experiment().steps().get(1).metrics() != null && workbench.charts.quality.getDataCount() == 1
+                && workbench.charts.size.getDataCount() == 2);
+        assertEquals(1, workbench.charts.quality.getDataCount(), "the original has no finite SQNR to itself: no point for it");
+        Step fp16 = workbench.experiment().steps().get(1);
+        assertEquals("sqnrDb", fp16.decidedBy(), fp16.note());
+        assertTrue(fp16.metrics().fileBytes() < 0.6 * workbench.experiment().steps().get(0).metrics().fileBytes(), "weights in the branches shrank");
+        assertTrue(workbench.charts.qualityChart.getTitle().contains("SQNR"));
+        Thread.sleep(500); // let the charts lay out before the picture
+        org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
+        shoot(robot, "vad-fp16.png");
 
         robot.interact(() -> {
             ((TextField) v.lookup("#input-shape-input")).setText("1xabc");

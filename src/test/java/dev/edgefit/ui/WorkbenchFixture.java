@@ -4,9 +4,12 @@ import dev.edgefit.TestModels;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.util.WaitForAsyncUtils;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -58,5 +61,19 @@ abstract class WorkbenchFixture {
     /** Evaluates on the FX thread, so a condition never sees a UI update half done. */
     private static boolean onFx(BooleanSupplier condition) throws Exception {
         return WaitForAsyncUtils.asyncFx(condition::getAsBoolean).get(30, TimeUnit.SECONDS);
+    }
+
+    /** Keeps a picture of the window for people reviewing the GUI (target/screenshots). */
+    protected void shoot(FxRobot robot, String name) {
+        robot.interact(() -> {
+            try {
+                Path shot = TestModels.root().resolve("target/screenshots/" + name);
+                Files.createDirectories(shot.getParent());
+                javax.imageio.ImageIO.write(javafx.embed.swing.SwingFXUtils.fromFXImage(
+                        workbench.root().getScene().snapshot(null), null), "png", shot.toFile());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 }

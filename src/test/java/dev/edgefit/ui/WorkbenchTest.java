@@ -268,18 +268,4 @@ class WorkbenchTest extends WorkbenchFixture {
         });
         assertTrue(workbench.weights.afterForm.getText().startsWith("Step 0 (the original): float"), workbench.weights.afterForm.getText());
     }
-
-    /** Keeps a picture of the window for people reviewing the GUI (target/screenshots). */
-    private void shoot(FxRobot robot, String name) {
-        robot.interact(() -> {
-            try {
-                Path shot = TestModels.root().resolve("target/screenshots/" + name);
-                Files.createDirectories(shot.getParent());
-                javax.imageio.ImageIO.write(javafx.embed.swing.SwingFXUtils.fromFXImage(
-                        workbench.root().getScene().snapshot(null), null), "png", shot.toFile());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-    }
 }
