@@ -318,6 +318,16 @@ public final class Workbench {
         status.setId("status");
         status.setMinHeight(Region.USE_PREF_SIZE);
         acceptRule.setId("accept-rule");
+        // editing the rule clears a sentence about the rule (the next action's result replaces any other)
+        acceptRule.textProperty().addListener((o, a, b) -> {
+            String err = errorLabel.getText();
+            if (err != null && err.toLowerCase(Locale.ROOT).contains("acceptance")) {
+                errorLabel.setText("");
+                if (err.equals(status.getText())) {
+                    status.setText("");
+                }
+            }
+        });
         acceptRule.setTooltip(new Tooltip("Keep a step only if it meets this rule; the first figure measured decides: accuracy>=0.95 (retention, "
                 + "labelled data), sqnrDb>=10 (worst output), relL2<=0.1, top1>=0.98, cosine>=0.99, comma separated; none keeps every step."));
         HBox.setHgrow(acceptRule, Priority.ALWAYS);

@@ -88,6 +88,7 @@ class WorkbenchTest extends WorkbenchFixture {
         waitFor("the rule is refused", () -> workbench.errorLabel.getText().contains("relL2 is a bar from above"));
         assertEquals(2, workbench.stepsTable.getItems().size());
         robot.interact(() -> workbench.acceptRule.setText("accuracy>=0.95,sqnrDb>=10"));
+        assertEquals("", workbench.errorLabel.getText(), "editing the rule clears the sentence about it");
 
         waitFor("the fit panel shows a status for the selected device", () -> texts(workbench.fit, ".fit-pass").stream()
                 .anyMatch(t -> t.contains(FitCheck.MODEL_SIZE)));
