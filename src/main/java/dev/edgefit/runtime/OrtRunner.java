@@ -298,6 +298,12 @@ public final class OrtRunner implements Runner {
     public Map<String, Tensor> run(Map<String, Tensor> in) {
         OrtEnvironment env = env();
         Map<String, OnnxTensor> feeds = new HashMap<>();
+        for (String name : in.keySet()) {
+            if (name.codePoints().anyMatch(Character::isSupplementaryCodePoint)) {
+                throw EdgeFitException.badModel(file, "input '" + name + "' is named with characters outside Unicode's Basic Multilingual "
+                        + "Plane (such as emoji), which ONNX Runtime's Java API cannot pass to the runtime; rename the input.");
+            }
+        }
         try {
             for (Map.Entry<String, Tensor> e : in.entrySet()) {
                 feeds.put(e.getKey(), toOrt(env, e.getValue()));

@@ -215,17 +215,22 @@ final class Mutator {
             case PREPROCESSING -> {
                 String[] bad = {"{", "[]", "{\"layout\":\"XYZ\"}", "{\"scale\":\"abc\"}", "null", "{\"mean\":[1,2,3,4,5,6,7]}"};
                 String v = bad[rng.nextInt(bad.length)];
-                m.addMetadataProps(StringStringEntryProto.newBuilder().setKey("edgefit.preprocessing").setValue(v));
+                m.clearMetadataProps().addMetadataProps(StringStringEntryProto.newBuilder().setKey("edgefit.preprocessing").setValue(v));
                 detail = "preprocessing " + v;
             }
             default -> throw new IllegalArgumentException(kind.name());
         }
+        ModelProto built = m.build();
+        byte[][] box = new byte[1][];
+        // protobuf serializes nested messages recursively: 4,096 nested Ifs need a big stack
+        Thread t = new Thread(null, () -> box[0] = built.toByteArray(), "fuzz-serialize", 256L << 20);
+        t.start();
         try {
-            Files.write(file, m.build().toByteArray());
-        } catch (StackOverflowError e) {
-            Files.write(file, good);
-            detail += " (too deep to serialize here: unchanged)";
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        Files.write(file, box[0]);
         return new Mutant(file, kind, detail);
     }
 
