@@ -115,6 +115,16 @@ public final class ExportService {
         if (formats.isEmpty()) {
             throw EdgeFitException.badParameter("Choose at least one export format.");
         }
+        String pp = snapshot.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY);
+        if (pp != null) {
+            try {
+                dev.edgefit.data.Preprocessing.fromJson(pp);
+            } catch (EdgeFitException e) {
+                throw new EdgeFitException(EdgeFitException.Kind.BAD_MODEL, (snapshot.origin() == null ? "The model" : snapshot.origin().toString())
+                        + ": its " + dev.edgefit.data.Preprocessing.METADATA_KEY + " metadata is not usable, and an export would copy it into "
+                        + "every artifact: " + e.getMessage(), e);
+            }
+        }
         if (formats.stream().anyMatch(f -> f.isTflite() || f == ExportFormat.TFLITE_MICRO)) {
             TfliteConverter.check(snapshot);
         }

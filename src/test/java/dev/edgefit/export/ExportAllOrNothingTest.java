@@ -61,4 +61,22 @@ class ExportAllOrNothingTest {
             assertEquals(java.util.List.of(mine), files.toList(), "only the user's file is left");
         }
     }
+
+    /** Broken edgefit.preprocessing metadata is never copied into an artifact: the export refuses before writing. */
+    @Test
+    void brokenPreprocessingMetadataIsNeverExported() throws Exception {
+        Path tmp = TestModels.tempDir("export-bad-pp");
+        Path src = tmp.resolve("bad-pp.onnx");
+        var proto = OnnxModels.load(TestModels.sampleCnn()).proto().toBuilder().clearMetadataProps()
+                .addMetadataProps(ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder().setKey("edgefit.preprocessing").setValue("{\"scale\":\"x\"}"))
+                .build();
+        Files.write(src, proto.toByteArray());
+        ModelSnapshot m = OnnxModels.load(src);
+        Path dir = tmp.resolve("out");
+        EdgeFitException e = assertThrows(EdgeFitException.class, () -> ExportService.export(new ExportService.Request(m, src, dir,
+                EnumSet.of(ExportFormat.ONNX), null, 2, null, false, Map.of()), Progress.NONE));
+        assertEquals(EdgeFitException.Kind.BAD_MODEL, e.kind());
+        assertTrue(e.getMessage().contains("edgefit.preprocessing"), e.getMessage());
+        assertFalse(Files.exists(dir));
+    }
 }
