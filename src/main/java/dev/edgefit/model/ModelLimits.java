@@ -44,7 +44,10 @@ public final class ModelLimits {
         }
     }
 
-    /** Checks every tensor of every graph (initializers, subgraphs included); external data must be resolved already. */
+    /**
+     * Checks every tensor of every graph (initializers, subgraphs included). The main graph's external data must be
+     * resolved already; external data anywhere else is refused.
+     */
     public static void checkTensors(Path file, ModelProto model) {
         tensors(file, model.getGraph());
     }
@@ -102,7 +105,9 @@ public final class ModelLimits {
         DType d = DType.fromOnnx(t.getDataType());
         long n = elementCount(file, t);
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-            return;
+            // the main graph's initializers are read (and checked) by OnnxModels; any other would be read by ONNX Runtime unchecked
+            throw EdgeFitException.badModel(file, "tensor '" + t.getName() + "' keeps its data in an external file inside a subgraph "
+                    + "or a node attribute; EdgeFit reads external data only for the main graph's initializers.");
         }
         if (d == DType.UNDEFINED) {
             if (t.getDataType() == 0 || TensorProto.DataType.forNumber(t.getDataType()) == null) {

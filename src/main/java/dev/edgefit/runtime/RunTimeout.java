@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RunTimeout {
     public static final String PROPERTY = "edgefit.run.timeout.seconds";
-    public static final long DEFAULT_SECONDS = 120;
+    public static final long DEFAULT_SECONDS = 60;
 
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "edgefit-run-watchdog");

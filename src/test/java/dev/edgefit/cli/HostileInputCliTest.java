@@ -163,6 +163,18 @@ class HostileInputCliTest {
     }
 
     @Test
+    void externalDataInsideASubgraphIsRefused() throws Exception {
+        ModelProto m = nestedIfs(1);
+        ModelProto.Builder b = m.toBuilder();
+        NodeProto.Builder iff = b.getGraphBuilder().getNodeBuilder(b.getGraph().getNodeCount() - 1);
+        GraphProto.Builder then = iff.getAttributeBuilder(0).getGBuilder();
+        then.addInitializer(TensorProto.newBuilder().setName("secret").setDataType(TensorProto.DataType.UINT8_VALUE).addDims(16)
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("/etc/passwd")));
+        run("eval", write("sub-external", b.build()), "--json").assertError(EdgeFitCli.BAD_MODEL, "secret", "external");
+    }
+
+    @Test
     void anEndlessLoopIsStoppedByTheRunTimeout() throws Exception {
         ModelProto.Builder m = cnn.toBuilder();
         GraphProto.Builder g = m.getGraphBuilder();
