@@ -17,6 +17,8 @@ import dev.edgefit.model.TensorSpec;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,13 +50,15 @@ final class Cli {
 
     /**
      * The dataset at {@code path}, preprocessed as the model's {@code edgefit.preprocessing} metadata says (or the
-     * default: pixels / 255, NCHW); null when {@code path} is null.
+     * default: pixels / 255, NCHW); null when {@code path} is null. Malformed metadata is refused either way, so that
+     * no command measures, compresses or exports a model whose preprocessing description is broken.
      */
     static Dataset data(Path path, ModelSnapshot model) {
+        Preprocessing pp = preprocessing(model);
         if (path == null) {
             return null;
         }
-        return Datasets.open(path, preprocessing(model));
+        return Datasets.open(path, pp);
     }
 
     /**
@@ -141,6 +145,22 @@ final class Cli {
 
     private static String signature(List<TensorSpec> specs) {
         return String.join(", ", specs.stream().map(t -> t.name() + " " + t.dtype().label() + " " + t.shapeText()).toList());
+    }
+
+    /** Refuses a file to write that exists and is not a regular file (a device such as /dev/null, a pipe, a folder). */
+    static void requireFileTarget(String option, Path target) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target)) {
+            throw EdgeFitException.badParameter(option + " " + target + " exists and is not a regular file ("
+                    + (Files.isDirectory(target) ? "a folder" : "a device, pipe or socket") + "); give the path of a file to write.");
+        }
+    }
+
+    /** Refuses a folder to write into that exists and is not a folder (a file, a device such as /dev/null, a pipe). */
+    static void requireFolderTarget(String option, Path target) {
+        if (Files.exists(target) && !Files.isDirectory(target)) {
+            throw EdgeFitException.badParameter(option + " " + target + " exists and is not a folder ("
+                    + (Files.isRegularFile(target) ? "a file" : "a device, pipe or socket") + "); give a folder to write into.");
+        }
     }
 
     /** Refuses a count below {@code min}, naming the option. */

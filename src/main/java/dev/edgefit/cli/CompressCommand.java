@@ -258,6 +258,7 @@ final class CompressCommand implements Callable<Integer> {
         if (Files.isDirectory(out)) {
             throw EdgeFitException.badParameter("--out " + out + " is a folder; give the file to write, e.g. " + out.resolve("model-small.onnx") + ".");
         }
+        Cli.requireFileTarget("--out", out);
         if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".ort")) {
             throw EdgeFitException.badParameter("--out " + out + ": compress writes ONNX; name it .onnx and use 'edgefit export --format ort' for ORT format.");
         }

@@ -64,6 +64,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Cli.requireFolderTarget("--out", out);
         ModelSnapshot m = Cli.load(model);
         var fixed = inputOptions.overrides(m, model);
         EnumSet<ExportFormat> fs = formats(formats, precisions);

@@ -55,6 +55,12 @@ final class InspectCommand implements Callable<Integer> {
             note = "MACs and output shapes not measured: " + EdgeFitException.describe(e);
         }
         ModelStats s = ModelStats.compute(m, probed);
+        try {
+            Cli.preprocessing(m);
+        } catch (EdgeFitException e) {
+            // inspect shows the model as it is; the commands that run it refuse it (see Cli.data)
+            note = (note == null ? "" : note + " ") + e.getMessage();
+        }
         if (note == null && !s.macsComplete()) {
             List<String> unknown = s.layers().stream().filter(l -> l.macs() == null).map(ModelStats.Layer::name).limit(5).toList();
             note = "MACs not known for " + s.layers().stream().filter(l -> l.macs() == null).count() + " layer(s), e.g. "

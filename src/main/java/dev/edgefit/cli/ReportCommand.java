@@ -1,6 +1,7 @@
 package dev.edgefit.cli;
 
 import dev.edgefit.common.EdgeFitException;
+import dev.edgefit.common.NewFiles;
 import dev.edgefit.compress.Params;
 import dev.edgefit.compress.Technique;
 import dev.edgefit.compress.TechniqueRegistry;
@@ -75,6 +76,7 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Cli.requireFolderTarget("--out", out);
         ModelSnapshot m = OnnxModels.load(model);
         var fixed = inputOptions.overrides(m, model);
         DeviceProfile dev = null;
@@ -110,6 +112,18 @@ final class ReportCommand implements Callable<Integer> {
             ExportService.check(m, fs);   // the model exported is MODEL itself: refuse before measuring or writing anything
         }
         var dataset = Cli.data(data, m);
+        NewFiles added = NewFiles.under(out);
+        try {
+            return write(m, fixed, dev, constraints, fs, ts, ps, dataset);
+        } catch (RuntimeException | Error e) {
+            added.removeAdded();
+            throw e;
+        }
+    }
+
+    /** Runs the steps, exports and writes the report; on failure the caller removes what was written. */
+    private int write(ModelSnapshot m, dev.edgefit.data.InputOverrides fixed, DeviceProfile dev, Constraints constraints,
+            EnumSet<ExportFormat> fs, List<Technique> ts, List<Params> ps, dev.edgefit.data.Dataset dataset) throws Exception {
         Path work = out.resolve("steps");
         try (Experiment ex = new Experiment(model, dataset, EvalConfig.defaults().withRuns(3, Math.max(1, runs)).withInputs(fixed), work)) {
             ex.setAcceptance(Cli.acceptance(accept, threshold, Acceptance.forSteps()));

@@ -18,6 +18,7 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = null;
+        requireWritableTarget(abs);
         try {
             Files.createDirectories(dir);
             tmp = createSibling(dir, abs.getFileName().toString());
@@ -36,6 +37,17 @@ public final class AtomicFiles {
                     // best effort: the temp file is hidden and named after the target
                 }
             }
+        }
+    }
+
+    /**
+     * Refuses a target that exists and is not a regular file (a device such as /dev/null, a named pipe, a folder):
+     * moving a temp file over it would replace the device or pipe with a regular file (as root, even /dev/null).
+     */
+    public static void requireWritableTarget(Path target) {
+        if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target)) {
+            throw new EdgeFitException(EdgeFitException.Kind.IO, target + " exists and is not a regular file ("
+                    + (Files.isDirectory(target) ? "a folder" : "a device, pipe or socket") + "); EdgeFit writes only regular files, choose another path.");
         }
     }
 
@@ -66,6 +78,7 @@ public final class AtomicFiles {
 
     /** Moves a finished temp file over the target; atomic where the file system allows it. */
     public static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        requireWritableTarget(target);
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {

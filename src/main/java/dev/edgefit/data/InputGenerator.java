@@ -151,8 +151,42 @@ public final class InputGenerator {
         };
     }
 
+    /** The largest input generated or filled: 2^28 values (1 GiB of float32). */
+    public static final long MAX_ELEMENTS = 1L << 28;
+
+    /**
+     * The number of values of an input of {@code shape}; a shape whose product overflows or passes {@link #MAX_ELEMENTS}
+     * is one sentence: a usage error when the shape was given with --shape, a problem of the model when it declares it.
+     */
+    private int elements(TensorSpec s, long[] shape) {
+        long n = 1;
+        boolean over = false;
+        for (long d : shape) {
+            if (d < 0) {
+                over = true;
+                break;
+            }
+            if (d != 0 && n > MAX_ELEMENTS / d) {
+                over = true;
+                n = Long.MAX_VALUE;
+            } else {
+                n *= d;
+            }
+        }
+        if (over || n > MAX_ELEMENTS) {
+            String text = "input '" + s.name() + "' of shape " + Arrays.toString(shape) + " would hold "
+                    + (n == Long.MAX_VALUE || over ? "more than " + MAX_ELEMENTS : Long.toString(n)) + " values; EdgeFit generates inputs of at most "
+                    + MAX_ELEMENTS + " values: give a smaller shape with --shape " + s.name() + "=DIMS.";
+            if (fixed != null && fixed.shapes().containsKey(s.name())) {
+                throw EdgeFitException.badParameter(text);
+            }
+            throw new EdgeFitException(EdgeFitException.Kind.BAD_MODEL, text);
+        }
+        return (int) n;
+    }
+
     private Tensor generated(TensorSpec s, long[] shape, Random rnd) {
-        int n = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
+        int n = elements(s, shape);
         String name = s.name().toLowerCase(Locale.ROOT);
         boolean state = isState(s);
         DType t = s.dtype();
@@ -421,7 +455,15 @@ public final class InputGenerator {
         DType t = s.dtype();
         String what = "--input " + s.name() + "=" + v.text();
         if (v.isScalar()) {
-            int n = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
+            long count = 1;
+            for (long d : shape) {
+                count = d < 0 || (d != 0 && count > MAX_ELEMENTS / d) ? Long.MAX_VALUE : count * d;
+            }
+            if (count > MAX_ELEMENTS) {
+                throw EdgeFitException.badParameter(what + ": input '" + s.name() + "' of shape " + Arrays.toString(shape)
+                        + " would hold more than " + MAX_ELEMENTS + " values; give a smaller shape with --shape.");
+            }
+            int n = (int) count;
             BigDecimal x = v.number();
             if (t.isFloatingPoint() && t != DType.BFLOAT16) {
                 float[] f = new float[n];

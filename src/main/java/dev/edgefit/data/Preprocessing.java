@@ -79,7 +79,11 @@ public record Preprocessing(double scale, float[] mean, float[] std, Layout layo
 
     public static Preprocessing fromJson(String json) {
         try {
-            return Json.mapper().readValue(json, Preprocessing.class);
+            Preprocessing p = Json.mapper().readValue(json, Preprocessing.class);
+            if (p == null) {
+                throw new IllegalArgumentException("null is not a description");
+            }
+            return p;
         } catch (Exception e) {
             throw EdgeFitException.badParameter("The preprocessing description '" + json + "' is not valid JSON for EdgeFit ("
                     + e.getMessage().lines().findFirst().orElse("") + ").");

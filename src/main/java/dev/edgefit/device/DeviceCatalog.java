@@ -91,6 +91,8 @@ import java.util.TreeMap;
  * reported, so that a misspelt figure is never silently dropped.
  */
 public final class DeviceCatalog {
+    /** The largest profile file read (the bundled ones are 2 to 6 KB): a bigger file is a problem, not a 10 MB parse. */
+    public static final long MAX_PROFILE_BYTES = 256 * 1024;
     /** Folder name of the bundled profiles, next to the working directory or the jar. */
     public static final String BUNDLED_FOLDER = "device-profiles";
 
@@ -419,6 +421,17 @@ public final class DeviceCatalog {
         /** The profile, or null with {@link #problems} filled. */
         DeviceProfile parse() {
             JsonNode root;
+            try {
+                long size = Files.size(file);
+                if (size > MAX_PROFILE_BYTES) {
+                    problem("is " + size + " bytes; a device profile is a few kilobytes, and EdgeFit reads profiles of at most "
+                            + MAX_PROFILE_BYTES + " bytes");
+                    return null;
+                }
+            } catch (IOException e) {
+                problem("could not be read (" + e.getMessage() + ")");
+                return null;
+            }
             try (InputStream in = Files.newInputStream(file)) {
                 root = Json.yaml().reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).readTree(in);
             } catch (JsonProcessingException e) {

@@ -58,6 +58,9 @@ public final class MemoryProbe {
         cmd.add("-Xint");
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-Djava.awt.headless=true");
+        // the same temp folder as this process (ONNX Runtime extracts its native libraries there)
+        cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+        cmd.add("-D" + dev.edgefit.runtime.RunTimeout.PROPERTY + "=" + dev.edgefit.runtime.RunTimeout.seconds());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(MemoryProbe.class.getName());

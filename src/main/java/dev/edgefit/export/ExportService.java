@@ -115,6 +115,16 @@ public final class ExportService {
         if (formats.isEmpty()) {
             throw EdgeFitException.badParameter("Choose at least one export format.");
         }
+        String pp = snapshot.metadata(dev.edgefit.data.Preprocessing.METADATA_KEY);
+        if (pp != null) {
+            try {
+                dev.edgefit.data.Preprocessing.fromJson(pp);
+            } catch (EdgeFitException e) {
+                throw new EdgeFitException(EdgeFitException.Kind.BAD_MODEL, (snapshot.origin() == null ? "The model" : snapshot.origin().toString())
+                        + ": its " + dev.edgefit.data.Preprocessing.METADATA_KEY + " metadata is not usable, and an export would copy it into "
+                        + "every artifact: " + e.getMessage(), e);
+            }
+        }
         if (formats.stream().anyMatch(f -> f.isTflite() || f == ExportFormat.TFLITE_MICRO)) {
             TfliteConverter.check(snapshot);
         }
@@ -140,11 +150,66 @@ public final class ExportService {
                         + "; choose an empty folder or allow overwrite.");
             }
         }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw EdgeFitException.badParameter(dir + " exists and is not a folder; give a folder to export into.");
+        }
+        List<Path> created = new ArrayList<>();
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            created.add(p);
+        }
+        for (String sub : List.of("micro", "tensorrt")) {
+            if (!Files.exists(dir.resolve(sub))) {
+                created.add(0, dir.resolve(sub));
+            }
+        }
+        List<Path> fresh = new ArrayList<>();
+        for (Path t : targets) {
+            fresh.add(t);
+            fresh.add(t.resolveSibling("." + t.getFileName() + ".tmp"));
+        }
+        fresh.removeIf(Files::exists);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw EdgeFitException.io(dir, "could not be created (" + e.getMessage() + ").", e);
         }
+        try {
+            return write(req, progress, dir, src);
+        } catch (RuntimeException | Error e) {
+            undo(fresh, created);
+            throw e;
+        }
+    }
+
+    /**
+     * After a failure, removes what this export wrote where nothing was before, then the folders it created if they
+     * are empty: an export is all or nothing. Files it replaced (with overwrite allowed) cannot be brought back.
+     */
+    private static void undo(List<Path> fresh, List<Path> created) {
+        for (Path t : fresh) {
+            try {
+                Files.deleteIfExists(t);
+            } catch (IOException ignored) {
+                // best effort: the original failure is what the user must see
+            }
+        }
+        for (Path d : created) {
+            try {
+                if (Files.isDirectory(d)) {
+                    try (var s = Files.list(d)) {
+                        if (s.findAny().isPresent()) {
+                            continue;
+                        }
+                    }
+                    Files.deleteIfExists(d);
+                }
+            } catch (IOException ignored) {
+                // best effort, as above
+            }
+        }
+    }
+
+    private static ExportResult write(Request req, Progress progress, Path dir, Path src) {
         List<Artifact> artifacts = new ArrayList<>();
         Path onnx = dir.resolve(ExportFormat.ONNX.fileName());
         boolean onnxWanted = req.formats().contains(ExportFormat.ONNX);

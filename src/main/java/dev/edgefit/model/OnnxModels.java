@@ -48,6 +48,9 @@ public final class OnnxModels {
             proto = ModelProto.parseFrom(cis);
         } catch (InvalidProtocolBufferException e) {
             String m = String.valueOf(e.getMessage());
+            if (m.contains("too many levels of nesting")) {
+                throw EdgeFitException.badModel(file, "nests messages (subgraphs of If/Loop/Scan) too deeply to be read; EdgeFit refuses such graphs.", e);
+            }
             if ((m.contains("ended unexpectedly") || m.contains("truncated")) && startsLikeOnnx(file)) {
                 throw EdgeFitException.badModel(file, "is truncated or damaged: the ONNX data ends before the model does.", e);
             }
@@ -61,7 +64,9 @@ public final class OnnxModels {
                 || proto.getOpsetImportCount() == 0) {
             throw EdgeFitException.badModel(file, "is not an ONNX model (no IR version, graph or opset found).");
         }
+        ModelLimits.checkDepth(file, proto);
         proto = GraphNormalizer.normalize(resolveExternalData(file, proto));
+        ModelLimits.checkTensors(file, proto);
         String name = file.getFileName().toString();
         return new ModelSnapshot(proto, file.toAbsolutePath(), name);
     }
@@ -109,13 +114,25 @@ public final class OnnxModels {
             throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' is stored externally but names no file.");
         }
         Path target = checkedExternalPath(modelFile, dir, t.getName(), location);
+        if (offset < 0 || length < -1 || (length == -1 && hasLength(t))) {
+            throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' has a negative external-data "
+                    + (offset < 0 ? "offset (" + offset + ")" : "length") + ".");
+        }
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+            throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' is stored in " + location
+                    + ", which is not a regular file (a folder, device or pipe); EdgeFit reads external data only from files.");
+        }
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ)) {
             long size = ch.size();
-            long expected = (Tensors.elementCount(t) * DType.fromOnnx(t.getDataType()).bits() + 7) / 8;
+            long expected = ModelLimits.expectedBytes(modelFile, t, DType.fromOnnx(t.getDataType()));
             long len = length >= 0 ? length : expected;
-            if (offset < 0 || offset + len > size) {
-                throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' needs bytes " + offset + ".."
-                        + (offset + len) + " of " + location + ", which holds only " + size + " bytes.");
+            if (offset > size || len > size - offset) {
+                throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' needs " + len + " bytes from offset " + offset
+                        + " of " + location + ", which holds only " + size + " bytes.");
+            }
+            if (len > Integer.MAX_VALUE - 8) {
+                throw EdgeFitException.badModel(modelFile, "tensor '" + t.getName() + "' stores " + len
+                        + " bytes externally; EdgeFit reads tensors of up to 2 GiB.");
             }
             ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(len));
             long pos = offset;
@@ -136,9 +153,19 @@ public final class OnnxModels {
         }
     }
 
+    private static boolean hasLength(TensorProto t) {
+        return t.getExternalDataList().stream().anyMatch(e -> e.getKey().equals("length"));
+    }
+
     /** Resolves an external-data location, refusing any path that leaves the model's folder. */
     static Path checkedExternalPath(Path modelFile, Path dir, String tensor, String location) {
-        Path rel = Path.of(location);
+        Path rel;
+        try {
+            rel = Path.of(location);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw EdgeFitException.badModel(modelFile, "tensor '" + tensor + "' names its external data file with characters no path can hold ("
+                    + location.replace("\0", "\\0") + ").", e);
+        }
         Path resolved = dir.resolve(rel).normalize();
         boolean escapes = rel.isAbsolute() || !resolved.startsWith(dir.normalize());
         if (!escapes && Files.exists(resolved)) {

@@ -95,6 +95,7 @@ public final class OrtRunner implements Runner {
                     throw new EdgeFitException(EdgeFitException.Kind.INTERNAL, "ONNX Runtime could not start: " + err[0].getMessage(), err[0]);
                 }
                 environment = box[0];
+                OrtNativeFolder.removeExtracted();
             }
             return environment;
         }
@@ -297,11 +298,20 @@ public final class OrtRunner implements Runner {
     public Map<String, Tensor> run(Map<String, Tensor> in) {
         OrtEnvironment env = env();
         Map<String, OnnxTensor> feeds = new HashMap<>();
+        for (String name : in.keySet()) {
+            if (name.codePoints().anyMatch(Character::isSupplementaryCodePoint)) {
+                throw EdgeFitException.badModel(file, "input '" + name + "' is named with characters outside Unicode's Basic Multilingual "
+                        + "Plane (such as emoji), which ONNX Runtime's Java API cannot pass to the runtime; rename the input.");
+            }
+        }
         try {
             for (Map.Entry<String, Tensor> e : in.entrySet()) {
                 feeds.put(e.getKey(), toOrt(env, e.getValue()));
             }
-            try (OrtSession.Result r = session.run(feeds)) {
+            long limit = RunTimeout.seconds();
+            try (OrtSession.RunOptions ro = new OrtSession.RunOptions();
+                 RunTimeout.Watch watch = RunTimeout.watch(ro, limit);
+                 OrtSession.Result r = runOrTimeout(feeds, ro, watch, limit)) {
                 Map<String, Tensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (e.getValue() instanceof OnnxTensor t) {
@@ -314,6 +324,19 @@ public final class OrtRunner implements Runner {
             throw runFailed(file, in, e);
         } finally {
             feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** One run, stopped by {@code watch} after {@code limit} seconds; a stopped run is one sentence naming the limit. */
+    private OrtSession.Result runOrTimeout(Map<String, OnnxTensor> feeds, OrtSession.RunOptions ro, RunTimeout.Watch watch, long limit)
+            throws OrtException {
+        try {
+            return session.run(feeds, ro);
+        } catch (OrtException e) {
+            if (watch.fired()) {
+                throw RunTimeout.exceeded(file, limit, e);
+            }
+            throw e;
         }
     }
 

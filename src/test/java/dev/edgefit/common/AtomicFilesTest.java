@@ -42,4 +42,24 @@ class AtomicFilesTest {
         Path plain = Files.createFile(f.resolveSibling("plain.txt"));
         assertEquals(Files.getPosixFilePermissions(plain), p, "same mode as any file this process creates");
     }
+
+    @Test
+    void devicesPipesAndFoldersAreNeverReplaced() throws Exception {
+        Path dir = TestModels.tempDir("atomic-special");
+        Path pipe = dir.resolve("pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor());
+        EdgeFitException e = assertThrows(EdgeFitException.class, () -> AtomicFiles.writeString(pipe, "x"));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        assertFalse(Files.isRegularFile(pipe), "still a pipe");
+        Path folder = Files.createDirectory(dir.resolve("folder"));
+        assertThrows(EdgeFitException.class, () -> AtomicFiles.writeString(folder, "x"));
+        assertTrue(Files.isDirectory(folder));
+        // /dev/null is checked, never written: a write as root used to replace the device with a regular file
+        assertThrows(EdgeFitException.class, () -> AtomicFiles.requireWritableTarget(Path.of("/dev/null")));
+        Path tmp = Files.writeString(dir.resolve("t"), "x");
+        assertThrows(EdgeFitException.class, () -> AtomicFiles.moveIntoPlace(tmp, pipe));
+        try (var files = Files.list(dir)) {
+            assertEquals(3, files.count(), "no temp file left");
+        }
+    }
 }
