@@ -153,25 +153,7 @@ final class Subgraphs {
             Map<String, TensorProto> visible = new HashMap<>(outer);
             g.getInitializerList().forEach(t -> visible.put(t.getName(), t));
             GraphProto.Builder gb = g.toBuilder();
-            for (int i = 0; i < g.getNodeCount(); i++) {
-                NodeProto n = g.getNode(i);
-                if (of(n).isEmpty()) {
-                    continue;
-                }
-                NodeProto.Builder nb = n.toBuilder();
-                for (int a = 0; a < nb.getAttributeCount(); a++) {
-                    AttributeProto at = nb.getAttribute(a);
-                    AttributeProto.Builder ab = at.toBuilder();
-                    if (at.hasG()) {
-                        ab.setG(graph(at.getG(), visible, false));
-                    }
-                    for (int k = 0; k < at.getGraphsCount(); k++) {
-                        ab.setGraphs(k, graph(at.getGraphs(k), visible, false));
-                    }
-                    nb.setAttribute(a, ab);
-                }
-                gb.setNode(i, nb);
-            }
+            eachSubgraph(gb, sub -> graph(sub, visible, false));
             GraphProto withKids = gb.build();
             // the enclosing graphs' initializers that this graph's own nodes read, shown to the technique
             Map<String, TensorProto> shown = new LinkedHashMap<>();
@@ -216,9 +198,8 @@ final class Subgraphs {
         }
     }
 
-    /** Drops initializers (and the graph inputs that declared them) that no node of their graph or its subgraphs reads. */
-    static GraphProto dropUnused(GraphProto g) {
-        GraphProto.Builder gb = g.toBuilder();
+    /** Replaces every subgraph held by a node of {@code gb} (an If's branches, a Loop's or Scan's body) by {@code f} of it. */
+    static void eachSubgraph(GraphProto.Builder gb, java.util.function.UnaryOperator<GraphProto> f) {
         for (int i = 0; i < gb.getNodeCount(); i++) {
             NodeProto n = gb.getNode(i);
             if (of(n).isEmpty()) {
@@ -229,15 +210,21 @@ final class Subgraphs {
                 AttributeProto at = nb.getAttribute(a);
                 AttributeProto.Builder ab = at.toBuilder();
                 if (at.hasG()) {
-                    ab.setG(dropUnused(at.getG()));
+                    ab.setG(f.apply(at.getG()));
                 }
                 for (int k = 0; k < at.getGraphsCount(); k++) {
-                    ab.setGraphs(k, dropUnused(at.getGraphs(k)));
+                    ab.setGraphs(k, f.apply(at.getGraphs(k)));
                 }
                 nb.setAttribute(a, ab);
             }
             gb.setNode(i, nb);
         }
+    }
+
+    /** Drops initializers (and the graph inputs that declared them) that no node of their graph or its subgraphs reads. */
+    static GraphProto dropUnused(GraphProto g) {
+        GraphProto.Builder gb = g.toBuilder();
+        eachSubgraph(gb, Subgraphs::dropUnused);
         Set<String> used = new HashSet<>();
         gb.getNodeList().forEach(n -> used.addAll(reads(n)));
         gb.getOutputList().forEach(o -> used.add(o.getName()));
